@@ -36,6 +36,12 @@ type Group struct {
 type Snapshot struct {
 	Users  []User
 	Groups []Group
+	// Held lists the external ids of users the directory holds but that
+	// cannot be provisioned (no valid email, a duplicate email). Sources
+	// may add entries they read but could not map. The diff never revokes
+	// or removes the members these ids name: a record dirbridge could not
+	// use is not a person who left.
+	Held []string
 }
 
 // MemberStatus is a Bitwarden organization member's status, with the numbers

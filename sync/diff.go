@@ -1,0 +1,359 @@
+package sync
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// OnMissing says what happens to a managed member who is gone from the
+// directory or disabled there.
+type OnMissing string
+
+// The lifecycles a member can follow when they leave the directory.
+const (
+	// MissingRevoke revokes the member: reversible, frees the seat, keeps
+	// their groups, and restored if they come back. The default.
+	MissingRevoke OnMissing = "revoke"
+	// MissingRemove removes the member from the organization.
+	MissingRemove OnMissing = "remove"
+	// MissingIgnore leaves the member alone.
+	MissingIgnore OnMissing = "ignore"
+)
+
+// Options tunes Diff.
+type Options struct {
+	// OnMissing is what happens to members gone from the directory.
+	// Users disabled in the directory are revoked unless it is
+	// MissingIgnore. Default MissingRevoke.
+	OnMissing OnMissing
+	// ProtectedRoles are roles that are never revoked or removed. Nil means
+	// DefaultProtectedRoles.
+	ProtectedRoles []MemberType
+	// ProtectedEmails lists members (by lower-case email) never touched.
+	ProtectedEmails []string
+}
+
+// DefaultProtectedRoles are the roles dirbridge never revokes or removes:
+// everyone but plain users.
+var DefaultProtectedRoles = []MemberType{TypeOwner, TypeAdmin, TypeCustom}
+
+// Diff returns the plan that brings have in step with want. want must be
+// normalized (see Normalize). Diff is pure: the same inputs always give the
+// same plan, in the same order.
+//
+// Members are matched by external id. A member without an external id whose
+// email matches a directory user is linked to that user instead of being
+// invited again. Members without an external id that match nobody are never
+// changed. Groups are managed only when their external id is one the
+// directory produced or, for deletion, when they carry an external id at all;
+// groups without one are never touched.
+func Diff(want Snapshot, have OrgState, opt Options) Plan {
+	d := newDiffer(want, have, opt)
+	d.members()
+	d.groups()
+	slices.SortStableFunc(d.plan.Ops, compareOps)
+	slices.SortStableFunc(d.plan.Notes, func(a, b Note) int {
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Subject, b.Subject), strings.Compare(a.Message, b.Message))
+	})
+	return d.plan
+}
+
+type differ struct {
+	want Snapshot
+	have OrgState
+	opt  Options
+
+	plan Plan
+	// memberByExt maps an external id to the member that holds it (after
+	// this plan's links).
+	memberByExt map[string]*Member
+	// extOf maps a member id to the external id it has after this plan.
+	extOf map[string]string
+	// inOrg holds the user external ids that will name a member once the
+	// plan has run (matched, linked or invited).
+	inOrg map[string]bool
+	// keepGroups holds the external ids of members who stay in the
+	// organization without being in the directory (revoked while absent):
+	// they keep their group memberships until they are removed.
+	keepGroups      map[string]bool
+	emailOf         map[string]string // user or member external id -> email
+	protected       map[MemberType]bool
+	protectedEmails map[string]bool
+}
+
+func newDiffer(want Snapshot, have OrgState, opt Options) *differ {
+	if opt.OnMissing == "" {
+		opt.OnMissing = MissingRevoke
+	}
+	roles := opt.ProtectedRoles
+	if roles == nil {
+		roles = DefaultProtectedRoles
+	}
+	d := &differ{
+		want:            want,
+		have:            have,
+		opt:             opt,
+		memberByExt:     make(map[string]*Member, len(have.Members)),
+		extOf:           make(map[string]string, len(have.Members)),
+		inOrg:           make(map[string]bool, len(want.Users)),
+		keepGroups:      make(map[string]bool),
+		emailOf:         make(map[string]string, len(want.Users)),
+		protected:       make(map[MemberType]bool, len(roles)),
+		protectedEmails: make(map[string]bool, len(opt.ProtectedEmails)),
+	}
+	for _, r := range roles {
+		d.protected[r] = true
+	}
+	for _, e := range opt.ProtectedEmails {
+		d.protectedEmails[strings.ToLower(strings.TrimSpace(e))] = true
+	}
+	d.plan.SourceUsers = len(want.Users)
+	d.plan.SourceGroups = len(want.Groups)
+	return d
+}
+
+func (d *differ) members() {
+	members := d.have.Members
+	unlinkedByEmail := make(map[string]*Member)
+	emailTaken := make(map[string]*Member, len(members))
+	for i := range members {
+		m := &members[i]
+		email := strings.ToLower(m.Email)
+		if m.ExternalID == "" {
+			if _, dup := unlinkedByEmail[email]; !dup {
+				unlinkedByEmail[email] = m
+			}
+			continue
+		}
+		d.extOf[m.ID] = m.ExternalID
+		if prev, dup := d.memberByExt[m.ExternalID]; dup {
+			d.note("duplicate_member_id", m.Email, fmt.Sprintf("external id %q is also held by %s; left alone", m.ExternalID, prev.Email))
+			continue
+		}
+		d.memberByExt[m.ExternalID] = m
+		emailTaken[email] = m
+		if d.manageable(m) {
+			d.plan.ManagedMembers++
+		}
+	}
+
+	matched := make(map[string]bool, len(d.want.Users))
+	wantEmail := make(map[string]bool, len(d.want.Users))
+	for _, u := range d.want.Users {
+		d.emailOf[u.ExternalID] = u.Email
+		wantEmail[u.Email] = true
+		m := d.memberByExt[u.ExternalID]
+		if m == nil {
+			if um := unlinkedByEmail[u.Email]; um != nil {
+				delete(unlinkedByEmail, u.Email)
+				m = um
+				d.op(Op{Action: ActionLink, MemberID: m.ID, Email: u.Email, ExternalID: u.ExternalID, Name: u.Name, Reason: "matched by email"})
+				d.extOf[m.ID] = u.ExternalID
+				d.memberByExt[u.ExternalID] = m
+			}
+		}
+		if m == nil {
+			if other := emailTaken[u.Email]; other != nil {
+				d.note("email_conflict", u.Email, fmt.Sprintf("directory user %s has this email, but the member holds external id %q; left alone", u.ExternalID, other.ExternalID))
+				continue
+			}
+			if u.Disabled {
+				continue
+			}
+			d.op(Op{Action: ActionInvite, Email: u.Email, ExternalID: u.ExternalID, Name: u.Name, Reason: "new in directory"})
+			d.inOrg[u.ExternalID] = true
+			continue
+		}
+		matched[m.ID] = true
+		d.inOrg[u.ExternalID] = true
+		switch {
+		case u.Disabled:
+			d.gone(m, u.ExternalID, "disabled in directory")
+		case m.Status == StatusRevoked:
+			d.op(Op{Action: ActionRestore, MemberID: m.ID, Email: m.Email, ExternalID: u.ExternalID, Name: u.Name, Reason: "active in directory"})
+		}
+	}
+
+	held := make(map[string]bool, len(d.want.Held))
+	for _, id := range d.want.Held {
+		held[id] = true
+	}
+	for i := range members {
+		m := &members[i]
+		if m.ExternalID == "" || matched[m.ID] || d.memberByExt[m.ExternalID] != m {
+			continue
+		}
+		email := strings.ToLower(m.Email)
+		d.emailOf[m.ExternalID] = email
+		d.keepGroups[m.ExternalID] = true
+		switch {
+		case held[m.ExternalID]:
+			// The directory holds this person but could not use the record.
+		case wantEmail[email]:
+			// Noted above as a conflict: the person is in the directory
+			// under another external id. Never take access away for that.
+		default:
+			d.gone(m, m.ExternalID, "not in directory")
+		}
+	}
+}
+
+// gone plans what happens to a managed member who is disabled in the
+// directory or absent from it, by the OnMissing lifecycle. Protected members
+// are left alone with a note.
+func (d *differ) gone(m *Member, extID, reason string) {
+	switch {
+	case d.opt.OnMissing == MissingIgnore:
+	case !d.manageable(m):
+		if m.Status != StatusRevoked || d.opt.OnMissing == MissingRemove {
+			d.protectedNote(m, reason)
+		}
+	case d.opt.OnMissing == MissingRemove:
+		delete(d.keepGroups, extID)
+		d.op(Op{Action: ActionRemove, MemberID: m.ID, Email: m.Email, ExternalID: extID, Name: m.Name, Reason: reason})
+	case m.Status != StatusRevoked:
+		d.op(Op{Action: ActionRevoke, MemberID: m.ID, Email: m.Email, ExternalID: extID, Name: m.Name, Reason: reason})
+	}
+}
+
+// manageable reports whether dirbridge may revoke or remove m.
+func (d *differ) manageable(m *Member) bool {
+	return !d.protected[m.Type] && !d.protectedEmails[strings.ToLower(m.Email)]
+}
+
+func (d *differ) protectedNote(m *Member, reason string) {
+	why := m.Type.String() + " role is protected"
+	if d.protectedEmails[strings.ToLower(m.Email)] {
+		why = "listed in protect.emails"
+	}
+	d.note("protected", m.Email, fmt.Sprintf("%s; left alone (%s)", reason, why))
+}
+
+func (d *differ) groups() {
+	orgByExt := make(map[string]*OrgGroup, len(d.have.Groups))
+	memberByID := make(map[string]*Member, len(d.have.Members))
+	for i := range d.have.Members {
+		memberByID[d.have.Members[i].ID] = &d.have.Members[i]
+	}
+	for i := range d.have.Groups {
+		g := &d.have.Groups[i]
+		if g.ExternalID == "" {
+			continue
+		}
+		if _, dup := orgByExt[g.ExternalID]; dup {
+			d.note("duplicate_group_id", g.Name, fmt.Sprintf("external id %q is also held by another group; left alone", g.ExternalID))
+			continue
+		}
+		orgByExt[g.ExternalID] = g
+		d.plan.ManagedGroups++
+	}
+
+	wanted := make(map[string]bool, len(d.want.Groups))
+	for _, g := range d.want.Groups {
+		wanted[g.ExternalID] = true
+		og := orgByExt[g.ExternalID]
+		desired := make([]string, 0, len(g.Members))
+		for _, id := range g.Members {
+			if d.inOrg[id] {
+				desired = append(desired, id)
+			}
+		}
+		if og == nil {
+			d.op(Op{Action: ActionCreateGroup, ExternalID: g.ExternalID, Name: g.Name, Reason: "new in directory"})
+			if len(desired) > 0 {
+				slices.Sort(desired)
+				d.op(Op{Action: ActionSetGroupMembers, ExternalID: g.ExternalID, Name: g.Name, Members: desired, Added: d.emails(desired), Reason: "new group"})
+			}
+			continue
+		}
+		if og.Name != g.Name {
+			d.op(Op{Action: ActionUpdateGroup, GroupID: og.ID, ExternalID: g.ExternalID, Name: g.Name, OldName: og.Name, Reason: "renamed in directory"})
+		}
+		d.membership(og, g.Name, desired, memberByID)
+	}
+	for i := range d.have.Groups {
+		og := &d.have.Groups[i]
+		if og.ExternalID == "" || wanted[og.ExternalID] || orgByExt[og.ExternalID] != og {
+			continue
+		}
+		d.op(Op{Action: ActionDeleteGroup, GroupID: og.ID, ExternalID: og.ExternalID, Name: og.Name, Reason: "not in directory"})
+	}
+}
+
+// membership plans a set_group_members when the group's members after the
+// plan differ from desired. Members absent from the directory but kept in the
+// organization (revoked) keep their place, so that a restore gives their
+// access back.
+func (d *differ) membership(og *OrgGroup, name string, desired []string, memberByID map[string]*Member) {
+	want := make(map[string]bool, len(desired)+len(og.MemberIDs))
+	for _, id := range desired {
+		want[id] = true
+	}
+	var removed []string
+	have := make(map[string]bool, len(og.MemberIDs))
+	for _, mid := range og.MemberIDs {
+		ext, ok := d.extOf[mid]
+		switch {
+		case ok && d.keepGroups[ext]:
+			want[ext] = true
+			have[ext] = true
+		case ok:
+			have[ext] = true
+			if !want[ext] {
+				removed = append(removed, d.emailOf[ext])
+			}
+		default:
+			// A member without an external id (added by hand) or not in the
+			// organization's list: it leaves the managed group.
+			email := "member " + mid
+			if m := memberByID[mid]; m != nil {
+				email = strings.ToLower(m.Email)
+			}
+			removed = append(removed, email)
+		}
+	}
+	var added []string
+	for id := range want {
+		if !have[id] {
+			added = append(added, d.emailOf[id])
+		}
+	}
+	if len(added) == 0 && len(removed) == 0 {
+		return
+	}
+	members := make([]string, 0, len(want))
+	for id := range want {
+		members = append(members, id)
+	}
+	slices.Sort(members)
+	slices.Sort(added)
+	slices.Sort(removed)
+	d.op(Op{Action: ActionSetGroupMembers, GroupID: og.ID, ExternalID: og.ExternalID, Name: name, Members: members, Added: added, Removed: removed, Reason: "membership changed"})
+}
+
+func (d *differ) emails(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = d.emailOf[id]
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (d *differ) op(op Op) { d.plan.Ops = append(d.plan.Ops, op) }
+
+func (d *differ) note(kind, subject, msg string) {
+	d.plan.Notes = append(d.plan.Notes, Note{Kind: kind, Subject: subject, Message: msg})
+}
+
+// compareOps orders a plan: by action (see the Action constants), then by
+// the member's email or the group's name, then by external id.
+func compareOps(a, b Op) int {
+	return cmp.Or(
+		cmp.Compare(a.Action, b.Action),
+		strings.Compare(a.Subject(), b.Subject()),
+		strings.Compare(a.ExternalID, b.ExternalID),
+	)
+}

@@ -1,0 +1,266 @@
+package sync
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	stdsync "sync"
+	"time"
+)
+
+// ErrAbort is matched (errors.Is) by a sink error after which further
+// operations are pointless, such as credentials the server rejects. Apply
+// stops at the first one.
+var ErrAbort = errors.New("sync aborted")
+
+// SCIMProbe tells whether an identity provider provisions the organization
+// by SCIM, in which case a pull sync must not run.
+type SCIMProbe interface {
+	SCIMEnabled(ctx context.Context) (bool, error)
+}
+
+// Syncer reads the directory and the organization, plans, checks the plan
+// against the guards, and applies it. One Syncer serves every run of a
+// process; it holds no state between runs.
+type Syncer struct {
+	Source  Source
+	Sink    Sink
+	SCIM    SCIMProbe // optional
+	Options Options
+	Limits  Limits
+	Logger  *slog.Logger
+	// OpTimeout bounds one operation. Operations run to completion when the
+	// run's context is canceled, so that a stop never leaves one half done.
+	// Default 2 minutes.
+	OpTimeout time.Duration
+}
+
+// RunOptions are the choices of one run.
+type RunOptions struct {
+	// DryRun plans and checks but changes nothing.
+	DryRun bool
+	// Force overrides the deletion guards (never the SCIM guard).
+	Force bool
+}
+
+// Result is what one run did.
+type Result struct {
+	RunID    string
+	Started  time.Time
+	Duration time.Duration
+	DryRun   bool
+	// Plan is the plan the run made; empty when reading failed.
+	Plan Plan
+	// Warnings are the directory entries Normalize changed or left out.
+	Warnings []Note
+	// Refusals are the guards that held the plan back.
+	Refusals []*Refusal
+	// Applied counts the operations carried out, by action.
+	Applied map[Action]int
+	// Failed lists the operations that failed, with their errors.
+	Failed []OpError
+	// Stopped is true when the run's context ended before every operation ran.
+	Stopped bool
+}
+
+// OpError is one failed operation.
+type OpError struct {
+	Op  Op
+	Err error
+}
+
+func (e OpError) Error() string {
+	return fmt.Sprintf("%s %s: %v", e.Op.Action, e.Op.Subject(), e.Err)
+}
+
+func (e OpError) Unwrap() error { return e.Err }
+
+// AppliedTotal returns the number of operations carried out.
+func (r *Result) AppliedTotal() int {
+	n := 0
+	for _, c := range r.Applied {
+		n += c
+	}
+	return n
+}
+
+// Outcome is the run's result in one word: "failed", "stopped", "refused",
+// "dry_run", "no_changes" or "ok".
+func (r *Result) Outcome() string {
+	switch {
+	case len(r.Failed) > 0:
+		return "failed"
+	case r.Stopped:
+		return "stopped"
+	case len(r.Refusals) > 0:
+		return "refused"
+	case r.DryRun:
+		return "dry_run"
+	case r.Plan.Empty():
+		return "no_changes"
+	}
+	return "ok"
+}
+
+// Run makes one sync: read, plan, check, and apply unless ro.DryRun. The
+// error is nil only when everything planned was applied (or, in a dry run,
+// when a real run would be allowed). A guard's refusal returns an error
+// matching ErrRefused; a failed read returns before planning and changes
+// nothing.
+func (s *Syncer) Run(ctx context.Context, ro RunOptions) (*Result, error) {
+	res := &Result{RunID: newRunID(), Started: time.Now(), DryRun: ro.DryRun, Applied: map[Action]int{}}
+	log := s.logger().With("run_id", res.RunID)
+	err := s.run(ctx, ro, res, log)
+	res.Duration = time.Since(res.Started)
+	s.logSummary(log, res, err)
+	return res, err
+}
+
+func (s *Syncer) run(ctx context.Context, ro RunOptions, res *Result, log *slog.Logger) error {
+	want, have, scim, err := s.read(ctx)
+	if err != nil {
+		return err
+	}
+	want, res.Warnings = Normalize(want)
+	for _, n := range res.Warnings {
+		log.Warn("directory entry left out or changed", "entry", n.Subject, "kind", n.Kind, "detail", n.Message)
+	}
+	res.Plan = Diff(want, have, s.Options)
+	if scim {
+		res.Refusals = append(res.Refusals, SCIMRefusal(res.Plan))
+	}
+	if !ro.Force {
+		res.Refusals = append(res.Refusals, Check(res.Plan, s.Limits)...)
+	}
+	for _, r := range res.Refusals {
+		log.Error("plan refused", "guard", r.Guard, "reason", r.Reason, "held", len(r.Held))
+		for _, op := range r.Held {
+			if op.Action.Destructive() {
+				log.Warn("held back by guard", "guard", r.Guard, "action", op.Action.String(), "subject", op.Subject(), "external_id", op.ExternalID)
+			}
+		}
+	}
+	if err := JoinRefusals(res.Refusals); err != nil {
+		return err
+	}
+	if ro.DryRun || res.Plan.Empty() {
+		return nil
+	}
+	return s.apply(ctx, res, log)
+}
+
+// read fetches the directory, the organization and the SCIM state at once.
+func (s *Syncer) read(ctx context.Context) (Snapshot, OrgState, bool, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg                       stdsync.WaitGroup
+		want                     Snapshot
+		have                     OrgState
+		scim                     bool
+		srcErr, sinkErr, scimErr error
+	)
+	wg.Go(func() {
+		if want, srcErr = s.Source.Snapshot(ctx); srcErr != nil {
+			cancel()
+		}
+	})
+	wg.Go(func() {
+		if have, sinkErr = s.Sink.State(ctx); sinkErr != nil {
+			cancel()
+		}
+	})
+	if s.SCIM != nil {
+		wg.Go(func() {
+			if scim, scimErr = s.SCIM.SCIMEnabled(ctx); scimErr != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	// Report the first cause, not the cancellations it caused.
+	switch {
+	case srcErr != nil && !errors.Is(srcErr, context.Canceled):
+		return Snapshot{}, OrgState{}, false, fmt.Errorf("read directory: %w", srcErr)
+	case sinkErr != nil && !errors.Is(sinkErr, context.Canceled):
+		return Snapshot{}, OrgState{}, false, fmt.Errorf("read organization: %w", sinkErr)
+	case scimErr != nil && !errors.Is(scimErr, context.Canceled):
+		return Snapshot{}, OrgState{}, false, fmt.Errorf("check SCIM (failing closed): %w", scimErr)
+	}
+	if err := errors.Join(srcErr, sinkErr, scimErr); err != nil {
+		return Snapshot{}, OrgState{}, false, fmt.Errorf("read: %w", err)
+	}
+	return want, have, scim, nil
+}
+
+// apply carries out the plan's operations in order. A failed operation does
+// not stop the others, except one matching ErrAbort. The run's context is
+// checked between operations; each operation itself runs to completion.
+func (s *Syncer) apply(ctx context.Context, res *Result, log *slog.Logger) error {
+	timeout := s.OpTimeout
+	if timeout == 0 {
+		timeout = 2 * time.Minute
+	}
+	var errs []error
+	for i, op := range res.Plan.Ops {
+		if ctx.Err() != nil {
+			res.Stopped = true
+			errs = append(errs, fmt.Errorf("stopped after %d of %d operations: %w", i, len(res.Plan.Ops), context.Cause(ctx)))
+			break
+		}
+		opCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+		err := s.Sink.Apply(opCtx, op)
+		cancel()
+		if err != nil {
+			oe := OpError{Op: op, Err: err}
+			res.Failed = append(res.Failed, oe)
+			errs = append(errs, oe)
+			log.Error("operation failed", "action", op.Action.String(), "subject", op.Subject(), "external_id", op.ExternalID, "err", err)
+			if errors.Is(err, ErrAbort) {
+				errs = append(errs, fmt.Errorf("stopped after %d of %d operations", i+1, len(res.Plan.Ops)))
+				break
+			}
+			continue
+		}
+		res.Applied[op.Action]++
+		log.Info("applied", "action", op.Action.String(), "subject", op.Subject(), "external_id", op.ExternalID)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("apply: %d of %d operations failed: %w", len(res.Failed), len(res.Plan.Ops), errors.Join(errs...))
+	}
+	return nil
+}
+
+func (s *Syncer) logSummary(log *slog.Logger, res *Result, err error) {
+	attrs := []any{"result", res.Outcome(), "dry_run", res.DryRun, "duration", res.Duration.Round(time.Millisecond).String(),
+		"source_users", res.Plan.SourceUsers, "source_groups", res.Plan.SourceGroups}
+	counts := res.Plan.Counts()
+	for _, a := range Actions {
+		attrs = append(attrs, a.String(), counts[a])
+	}
+	if !res.DryRun {
+		attrs = append(attrs, "applied", res.AppliedTotal(), "failed", len(res.Failed))
+	}
+	if err != nil {
+		attrs = append(attrs, "err", err)
+		log.Error("sync done", attrs...)
+		return
+	}
+	log.Info("sync done", attrs...)
+}
+
+func (s *Syncer) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+func newRunID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
