@@ -1,0 +1,226 @@
+package bitwarden
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	stdsync "sync"
+
+	"github.com/dirbridge/dirbridge/sync"
+)
+
+// State reads the organization: every member, every group, and the member
+// ids of every group that has an external id (read Concurrency at a time).
+// It also refreshes the index Apply resolves external ids with.
+func (s *Sink) State(ctx context.Context) (sync.OrgState, error) {
+	members, err := s.listMembers(ctx)
+	if err != nil {
+		return sync.OrgState{}, err
+	}
+	groups, err := s.listGroups(ctx)
+	if err != nil {
+		return sync.OrgState{}, err
+	}
+	state := sync.OrgState{
+		Members: make([]sync.Member, 0, len(members)),
+		Groups:  make([]sync.OrgGroup, 0, len(groups)),
+	}
+	for _, m := range members {
+		state.Members = append(state.Members, sync.Member{
+			ID:         m.ID,
+			Email:      m.Email,
+			Name:       str(m.Name),
+			ExternalID: str(m.ExternalID),
+			Status:     sync.MemberStatus(m.Status),
+			Type:       sync.MemberType(m.Type),
+		})
+	}
+	for _, g := range groups {
+		state.Groups = append(state.Groups, sync.OrgGroup{ID: g.ID, Name: g.Name, ExternalID: str(g.ExternalID)})
+	}
+	if err := s.readGroupMembers(ctx, state.Groups); err != nil {
+		return sync.OrgState{}, err
+	}
+	s.mu.Lock()
+	s.idx = newIndex(state.Members, state.Groups)
+	s.mu.Unlock()
+	s.logger.Debug("read organization", "members", len(state.Members), "groups", len(state.Groups))
+	return state, nil
+}
+
+// listMembers returns every member (GET /public/members).
+func (s *Sink) listMembers(ctx context.Context) ([]memberResponse, error) {
+	var list listResponse[memberResponse]
+	if err := s.list(ctx, "/public/members", &list); err != nil {
+		return nil, err
+	}
+	return list.Data, nil
+}
+
+// listGroups returns every group (GET /public/groups).
+func (s *Sink) listGroups(ctx context.Context) ([]groupResponse, error) {
+	var list listResponse[groupResponse]
+	if err := s.list(ctx, "/public/groups", &list); err != nil {
+		return nil, err
+	}
+	return list.Data, nil
+}
+
+// list reads a list envelope and refuses one that says more pages follow,
+// which no server version does for members or groups.
+func (s *Sink) list(ctx context.Context, path string, out interface{ continuation() string }) error {
+	err := s.do(ctx, http.MethodGet, path, nil, out)
+	if isNotFound(err) {
+		return fmt.Errorf("%w (the server has no %s: Vaultwarden implements only the import endpoint "+
+			"of the Public API)", err, path)
+	}
+	if err != nil {
+		return err
+	}
+	if t := out.continuation(); t != "" {
+		return fmt.Errorf("bitwarden: GET %s: the list is paged (continuationToken %q), which this client does not support", path, t)
+	}
+	return nil
+}
+
+func (l *listResponse[T]) continuation() string { return str(l.ContinuationToken) }
+
+// readGroupMembers fills MemberIDs for every group with an external id,
+// with at most Concurrency requests in flight. The first error cancels the
+// rest.
+func (s *Sink) readGroupMembers(ctx context.Context, groups []sync.OrgGroup) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, s.cfg.Concurrency)
+	var (
+		wg    stdsync.WaitGroup
+		once  stdsync.Once
+		first error
+	)
+loop:
+	for i := range groups {
+		g := &groups[i]
+		if g.ExternalID == "" {
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break loop
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ids, err := s.groupMemberIDs(ctx, g.ID)
+			if err != nil {
+				once.Do(func() {
+					first = fmt.Errorf("read members of group %q: %w", g.Name, err)
+					cancel(first)
+				})
+				return
+			}
+			g.MemberIDs = ids
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("bitwarden: read group members: %w", context.Cause(ctx))
+	}
+	return nil
+}
+
+// groupMemberIDs returns a group's member ids, sorted
+// (GET /public/groups/{id}/member-ids, a bare array).
+func (s *Sink) groupMemberIDs(ctx context.Context, groupID string) ([]string, error) {
+	ids := []string{}
+	if err := s.do(ctx, http.MethodGet, "/public/groups/"+groupID+"/member-ids", nil, &ids); err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// index finds members and groups by the keys operations carry.
+type index struct {
+	memberByExt   map[string]string // lower-cased external id -> member id
+	memberByEmail map[string]string // lower-cased email -> member id
+	groupByExt    map[string]string // external id -> group id
+}
+
+func newIndex(members []sync.Member, groups []sync.OrgGroup) *index {
+	x := &index{
+		memberByExt:   make(map[string]string, len(members)),
+		memberByEmail: make(map[string]string, len(members)),
+		groupByExt:    make(map[string]string, len(groups)),
+	}
+	for _, m := range members {
+		x.addMember(m.ID, m.Email, m.ExternalID)
+	}
+	for _, g := range groups {
+		if g.ExternalID != "" {
+			x.groupByExt[g.ExternalID] = g.ID
+		}
+	}
+	return x
+}
+
+func (x *index) addMember(id, email, externalID string) {
+	if externalID != "" {
+		x.memberByExt[strings.ToLower(externalID)] = id
+	}
+	if email != "" {
+		x.memberByEmail[strings.ToLower(email)] = id
+	}
+}
+
+func (x *index) removeMember(id string) {
+	for k, v := range x.memberByExt {
+		if v == id {
+			delete(x.memberByExt, k)
+		}
+	}
+	for k, v := range x.memberByEmail {
+		if v == id {
+			delete(x.memberByEmail, k)
+		}
+	}
+}
+
+// loadIndex returns the index, reading the organization (without group
+// members) when State has not run yet, so that Apply never resolves
+// against an empty index.
+func (s *Sink) loadIndex(ctx context.Context) (*index, error) {
+	s.mu.Lock()
+	x := s.idx
+	s.mu.Unlock()
+	if x != nil {
+		return x, nil
+	}
+	members, err := s.listMembers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.listGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	x = &index{memberByExt: map[string]string{}, memberByEmail: map[string]string{}, groupByExt: map[string]string{}}
+	for _, m := range members {
+		x.addMember(m.ID, m.Email, str(m.ExternalID))
+	}
+	for _, g := range groups {
+		if e := str(g.ExternalID); e != "" {
+			x.groupByExt[e] = g.ID
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.idx == nil {
+		s.idx = x
+	}
+	return s.idx, nil
+}

@@ -1,0 +1,104 @@
+package bitwarden
+
+import "encoding/json"
+
+// The Public API's JSON, as bitwarden/server's public models define it
+// (src/Api/AdminConsole/Public/Models). Enums are integers; nulls are sent
+// explicitly where the server gives null a meaning.
+
+// listResponse is the list envelope. Servers before v2025.2.0 add
+// "continuationToken": null; a non-null token would mean a page is missing.
+type listResponse[T any] struct {
+	Data              []T     `json:"data"`
+	ContinuationToken *string `json:"continuationToken"`
+}
+
+// memberResponse is a MemberResponseModel.
+type memberResponse struct {
+	ID          string          `json:"id"`
+	Email       string          `json:"email"`
+	Name        *string         `json:"name"`
+	Status      int             `json:"status"`
+	Type        int             `json:"type"`
+	ExternalID  *string         `json:"externalId"`
+	Collections []collection    `json:"collections"`
+	Permissions json.RawMessage `json:"permissions"`
+}
+
+// collection is an AssociationWithPermissionsRequestModel / response model:
+// one collection a member or group can reach, and how.
+type collection struct {
+	ID            string `json:"id"`
+	ReadOnly      bool   `json:"readOnly"`
+	HidePasswords bool   `json:"hidePasswords"`
+	Manage        bool   `json:"manage"`
+}
+
+// memberCreate is a MemberCreateRequestModel.
+type memberCreate struct {
+	Email       string       `json:"email"`
+	Type        int          `json:"type"`
+	ExternalID  string       `json:"externalId"`
+	Collections []collection `json:"collections"`
+	Groups      []string     `json:"groups"`
+}
+
+// memberUpdate is a MemberUpdateRequestModel. The PUT replaces the record:
+// null collections remove all collection access, null groups keep the
+// groups, null externalId clears it, null permissions keep them.
+type memberUpdate struct {
+	Type        int             `json:"type"`
+	ExternalID  *string         `json:"externalId"`
+	Collections []collection    `json:"collections"`
+	Permissions json.RawMessage `json:"permissions"`
+	Groups      []string        `json:"groups"`
+}
+
+// groupResponse is a GroupResponseModel.
+type groupResponse struct {
+	ID         string  `json:"id"`
+	Name       string  `json:"name"`
+	ExternalID *string `json:"externalId"`
+}
+
+// groupWrite is a GroupCreateUpdateRequestModel. On PUT, null collections
+// keep the group's collection access (unlike members); null externalId
+// clears it.
+type groupWrite struct {
+	Name        string       `json:"name"`
+	ExternalID  *string      `json:"externalId"`
+	Collections []collection `json:"collections"`
+}
+
+// groupMembers is the body of PUT /public/groups/{id}/member-ids.
+type groupMembers struct {
+	MemberIDs []string `json:"memberIds"`
+}
+
+// errorResponse is the error envelope: the Public API's
+// {"object":"error","message","errors"}, the internal shape of the rate
+// limiter and Vaultwarden's (validationErrors), and OAuth's
+// {"error","error_description"}, and SCIM's {"detail","status"}.
+type errorResponse struct {
+	Message          string              `json:"message"`
+	Errors           map[string][]string `json:"errors"`
+	ValidationErrors map[string][]string `json:"validationErrors"`
+	Error            string              `json:"error"`
+	ErrorDescription string              `json:"error_description"`
+	Detail           string              `json:"detail"` // SCIM
+}
+
+// tokenResponse is the identity service's answer to a client-credentials
+// grant.
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int    `json:"expires_in"`
+	TokenType   string `json:"token_type"`
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
