@@ -1,9 +1,14 @@
 package main
 
 import (
+	"os"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -136,5 +141,52 @@ log: {level: loud}
 				t.Errorf("problems (-want +got):\n%s\nall: %q", diff, problems)
 			}
 		})
+	}
+}
+
+func TestConfigExample_IsValidAndComplete(t *testing.T) {
+	data, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, problems := ParseConfig(data, env(map[string]string{"BW_CLIENT_SECRET": "x"}))
+	for _, p := range problems {
+		t.Errorf("config.example.yaml: %s", p)
+	}
+	// Every key the configuration knows appears in the example.
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		t.Fatal(err)
+	}
+	present := map[string]bool{}
+	var collect func(n *yaml.Node, path string)
+	collect = func(n *yaml.Node, path string) {
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := join(path, n.Content[i].Value)
+			present[p] = true
+			collect(n.Content[i+1], p)
+		}
+	}
+	collect(root.Content[0], "")
+	var missing []string
+	var check func(t reflect.Type, path string)
+	check = func(t reflect.Type, path string) {
+		for name, ft := range yamlFields(t) {
+			p := join(path, name)
+			switch {
+			case !present[p]:
+				missing = append(missing, p)
+			case ft.Kind() == reflect.Struct:
+				check(ft, p)
+			}
+		}
+	}
+	check(reflect.TypeOf(Config{}), "")
+	sort.Strings(missing)
+	for _, k := range missing {
+		t.Errorf("config.example.yaml does not document %s", k)
 	}
 }
