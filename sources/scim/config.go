@@ -77,7 +77,8 @@ type Config struct {
 	// Timeout bounds one HTTP attempt, headers and body. Default 60s.
 	Timeout time.Duration `yaml:"timeout"`
 	// MaxPages fails a list that takes more pages than this, a guard against
-	// a server that never stops paging. Default 10000.
+	// a server that never stops paging; it also bounds the nested groups
+	// fetched from outside the group list. Default 10000.
 	MaxPages int `yaml:"max_pages"`
 	// FilterUsers is a SCIM filter passed on the /Users list, such as
 	// `active eq true`. Default "" (every user).

@@ -59,7 +59,7 @@
 // fails the read (ErrNoMembers): its membership cannot be known. Nested
 // groups (a member of type Group, or one whose value is a group's id) are
 // flattened, cycles included, and nested groups outside filter_groups are
-// fetched by id.
+// fetched by id (at most max_pages of them).
 //
 // # Errors
 //

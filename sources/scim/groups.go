@@ -65,7 +65,8 @@ func (s *Source) readGroups(ctx context.Context, userExt map[string]string) ([]s
 // completeMembers fetches by id the listed groups whose members are not
 // known (all of them with per_group, those listed without a members
 // attribute with auto), then, round after round, the nested groups that
-// were not listed. Fetched groups join byID.
+// were not listed. Fetched groups join byID. The unlisted groups are bounded
+// by max_pages, against a server that invents nested groups without end.
 func (s *Source) completeMembers(ctx context.Context, listed []*wireGroup, byID map[string]*wireGroup) error {
 	var need []string
 	for _, w := range listed {
@@ -73,28 +74,39 @@ func (s *Source) completeMembers(ctx context.Context, listed []*wireGroup, byID 
 			need = append(need, string(w.ID))
 		}
 	}
-	if len(need) == 0 {
-		need = unknownNested(byID)
+	if err := s.fetchInto(ctx, need, byID); err != nil {
+		return err
 	}
-	fetched := 0
-	for len(need) > 0 {
-		fetched += len(need)
-		if fetched > s.cfg.MaxPages {
-			return fmt.Errorf("%w: %d groups to fetch one by one (max_pages is %d)", ErrTooManyPages, fetched, s.cfg.MaxPages)
+	unlisted := 0
+	for need = unknownNested(byID); len(need) > 0; need = unknownNested(byID) {
+		unlisted += len(need)
+		if unlisted > s.cfg.MaxPages {
+			return fmt.Errorf("%w: more than %d nested groups outside the group list (max_pages)", ErrTooManyPages, s.cfg.MaxPages)
 		}
-		got, err := s.fetchGroups(ctx, need)
-		if err != nil {
+		if err := s.fetchInto(ctx, need, byID); err != nil {
 			return err
 		}
-		for _, id := range need {
-			if w, ok := byID[id]; ok {
-				w.Members = got[id].Members
-			} else {
-				byID[id] = got[id]
-			}
-		}
-		need = unknownNested(byID)
 	}
+	return nil
+}
+
+// fetchInto fetches the groups ids and records their members in byID.
+func (s *Source) fetchInto(ctx context.Context, ids []string, byID map[string]*wireGroup) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	got, err := s.fetchGroups(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if w, ok := byID[id]; ok {
+			w.Members = got[id].Members
+		} else {
+			byID[id] = got[id]
+		}
+	}
+	s.logger.Debug("groups fetched by id", "groups", len(ids))
 	return nil
 }
 

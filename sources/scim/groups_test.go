@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dirbridge/dirbridge/sources/scim/scimtest"
+	"github.com/dirbridge/dirbridge/sources/sourcetest"
 	"github.com/dirbridge/dirbridge/sync"
 )
 
@@ -98,6 +99,38 @@ func TestSnapshot_FetchesUnlistedNestedGroups(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"/Groups/backend", "/Groups/db"}, fetched); diff != "" {
 		t.Errorf("group fetches (-want +got):\n%s", diff)
+	}
+
+	bounded := newTestSource(t, srv, func(c *Config) { c.MaxPages = 1 })
+	if _, err := bounded.Snapshot(context.Background()); !errors.Is(err, ErrTooManyPages) {
+		t.Errorf("with max_pages 1 and two unlisted nested groups: error = %v, want ErrTooManyPages", err)
+	}
+}
+
+// TestSnapshot_PerGroupNotBoundByMaxPages: fetching listed groups one by
+// one is not a runaway, however many there are.
+func TestSnapshot_PerGroupNotBoundByMaxPages(t *testing.T) {
+	f := smallFixture(5)
+	srv := fixtureServer(t, f, scimtest.Options{})
+	src := newTestSource(t, srv, func(c *Config) { c.GroupMembers = MembersPerGroup; c.MaxPages = 1 })
+	snap, err := src.Snapshot(context.Background())
+	if err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	sourcetest.Compare(t, f, snap)
+}
+
+func TestSnapshot_GroupFetchFails(t *testing.T) {
+	f := sourcetest.DefaultFixture()
+	srv := fixtureServer(t, f, scimtest.Options{Faults: []scimtest.Fault{{Path: "/Groups/g-g2", Status: 500}}})
+	src := newTestSource(t, srv, func(c *Config) { c.GroupMembers = MembersPerGroup })
+	snap, err := src.Snapshot(context.Background())
+	var resp *ResponseError
+	if !errors.As(err, &resp) || resp.StatusCode != 500 || !strings.Contains(err.Error(), "scim: read groups: GET "+srv.URL()+"/Groups/g-g2: 500") {
+		t.Fatalf("Snapshot error = %v, want the 500 of /Groups/g-g2", err)
+	}
+	if len(snap.Users) != 0 || len(snap.Groups) != 0 {
+		t.Errorf("partial snapshot returned with the error")
 	}
 }
 

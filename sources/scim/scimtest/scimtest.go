@@ -102,12 +102,14 @@ type Fault struct {
 
 // Request is one request the server received.
 type Request struct {
+	// Method is the HTTP method.
 	Method string
 	// Path is below BasePath, such as "/Users".
-	Path          string
-	Query         url.Values
-	Authorization string
-	Accept        string
+	Path string
+	// Query holds the query parameters.
+	Query url.Values
+	// Authorization and Accept are the request's headers.
+	Authorization, Accept string
 }
 
 // Server is a running SCIM test server.
