@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strings"
 
 	"github.com/dirbridge/dirbridge/sink/bitwarden"
-	"github.com/dirbridge/dirbridge/sources/file"
 	"github.com/dirbridge/dirbridge/sync"
 )
 
@@ -20,14 +18,6 @@ type Config struct {
 	Sync      SyncConfig       `yaml:"sync"`
 	Safety    SafetyConfig     `yaml:"safety"`
 	Log       LogConfig        `yaml:"log"`
-}
-
-// SourceConfig picks the directory and holds each kind's settings.
-type SourceConfig struct {
-	// Type is file, ldap, jumpcloud or scim. Required.
-	Type string `yaml:"type"`
-	// File configures source.type file.
-	File file.Config `yaml:"file"`
 }
 
 // SyncConfig tunes what a sync changes.
@@ -59,16 +49,13 @@ type LogConfig struct {
 func DefaultConfig() Config {
 	lim := sync.DefaultLimits()
 	return Config{
-		Source:    SourceConfig{File: file.DefaultConfig()},
+		Source:    defaultSourceConfig(),
 		Bitwarden: bitwarden.DefaultConfig(),
 		Sync:      SyncConfig{OnMissing: string(sync.MissingRevoke)},
 		Safety:    SafetyConfig{MaxDeletes: lim.MaxDeletes, MaxDeletesPercent: lim.MaxDeletesPercent},
 		Log:       LogConfig{Level: "info", Format: "text"},
 	}
 }
-
-// sourceTypes lists the directory kinds, in the order the docs give them.
-var sourceTypes = []string{"file", "ldap", "jumpcloud", "scim"}
 
 // Validate returns every problem of the configuration, each with its key
 // path.
@@ -79,17 +66,12 @@ func (c *Config) Validate() []string {
 			problems = append(problems, prefix+p)
 		}
 	}
-	switch c.Source.Type {
-	case "":
-		problems = append(problems, "source.type: is required (one of "+strings.Join(sourceTypes, ", ")+")")
-	case "file":
-		add("source.file.", c.Source.File.Validate())
-	default:
-		if !slices.Contains(sourceTypes, c.Source.Type) {
-			problems = append(problems, fmt.Sprintf("source.type: %q is not one of %s", c.Source.Type, strings.Join(sourceTypes, ", ")))
-		} else {
-			problems = append(problems, fmt.Sprintf("source.type: %q is not built into this dirbridge yet", c.Source.Type))
-		}
+	if k, ok := lookupSource(c.Source.Type); ok {
+		add("source."+c.Source.Type+".", k.validate(&c.Source))
+	} else if c.Source.Type == "" {
+		problems = append(problems, "source.type: is required (one of "+strings.Join(sourceNames(), ", ")+")")
+	} else {
+		problems = append(problems, fmt.Sprintf("source.type: %q is not one of %s", c.Source.Type, strings.Join(sourceNames(), ", ")))
 	}
 	add("bitwarden.", c.Bitwarden.Validate())
 	switch sync.OnMissing(c.Sync.OnMissing) {
