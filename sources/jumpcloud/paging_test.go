@@ -81,11 +81,12 @@ func TestSnapshot_SurvivesPagingQuirks(t *testing.T) {
 			wantGroupReads: 6,
 		},
 		{
-			name: "MemberAddedDuringTheRead", users: 250, groups: 1,
-			faults: []jctest.Fault{{Route: jctest.RouteMembers, After: 1, Times: 1, Before: func(s *jctest.Server) {
-				s.AddUser(jctest.User{ID: jctest.UserID(999), Email: "late@example.com", DisplayName: "Late", State: "ACTIVATED"})
-				g := s.Groups()[0]
-				s.SetMembers(g.ID, append([]string{jctest.UserID(999)}, g.Members...))
+			// Group 2 holds the 125 even users; user 1 joins it at the front
+			// between its two pages.
+			name: "MemberAddedDuringTheRead", users: 250, groups: 2,
+			faults: []jctest.Fault{{Route: jctest.RouteMembers, Group: jctest.GroupID(2), After: 1, Times: 1, Before: func(s *jctest.Server) {
+				g := s.Groups()[1]
+				s.SetMembers(g.ID, append([]string{jctest.UserID(1)}, g.Members...))
 			}}},
 		},
 		{
@@ -242,6 +243,41 @@ func TestSnapshot_RejectsBadPages(t *testing.T) {
 			want:  "GET /api/systemusers?limit=100&skip=100: truncated JSON",
 		},
 		{
+			name:  "TruncatedUserPage",
+			fault: jctest.Fault{Route: jctest.RouteUsers, After: 1, Times: 1, Truncate: true},
+			want:  "GET /api/systemusers?limit=100&skip=100: truncated JSON",
+		},
+		{
+			name:  "UsersWithoutIDs",
+			fault: jctest.Fault{Route: jctest.RouteUsers, After: 1, Times: 1, DropIDs: true},
+			want:  "GET /api/systemusers?limit=100&skip=100: item 0: no _id",
+		},
+		{
+			name:  "UserEmailAsNumber",
+			fault: jctest.Fault{Route: jctest.RouteUsers, After: 1, Times: 1, WrongTypes: true},
+			want:  "GET /api/systemusers?limit=100&skip=100: item 0 (id " + jctest.UserID(101) + "): email: got JSON number, want a string",
+		},
+		{
+			name:  "GroupNameAsNumber",
+			fault: jctest.Fault{Route: jctest.RouteGroups, Times: 1, WrongTypes: true},
+			want:  "GET /api/v2/usergroups?limit=100&skip=0: item 0 (id " + g1 + "): name: got JSON number, want a string",
+		},
+		{
+			name:  "GroupsWithoutIDs",
+			fault: jctest.Fault{Route: jctest.RouteGroups, Times: 1, DropIDs: true},
+			want:  "GET /api/v2/usergroups?limit=100&skip=0: item 0: no id",
+		},
+		{
+			name:  "MembersWithoutIDs",
+			fault: jctest.Fault{Route: jctest.RouteMembers, Group: g1, Times: 1, DropIDs: true},
+			want:  "/members?limit=100&skip=0: item 0: no to.id",
+		},
+		{
+			name:  "TruncatedMemberPage",
+			fault: jctest.Fault{Route: jctest.RouteMembers, Times: 1, Truncate: true},
+			want:  "/members?limit=100&skip=0: truncated JSON",
+		},
+		{
 			name:  "HTMLInsteadOfJSON",
 			fault: jctest.Fault{Route: jctest.RouteGroups, Times: 1, Body: `<html>maintenance</html>`},
 			want:  "GET /api/v2/usergroups?limit=100&skip=0: malformed JSON at byte 1",
@@ -318,7 +354,7 @@ func TestSnapshot_RejectsBadPages(t *testing.T) {
 		},
 		{
 			name:  "MemberToAsString",
-			fault: jctest.Fault{Route: jctest.RouteMembers, Group: g1, Times: 1, Body: `[{"to":"u1"}]`},
+			fault: jctest.Fault{Route: jctest.RouteMembers, Group: g1, Times: 1, WrongTypes: true},
 			want:  "item 0: to: got JSON string, want an object",
 		},
 	}

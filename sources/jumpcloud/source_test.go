@@ -248,7 +248,7 @@ func TestSnapshot_ReportsJumpCloudErrors(t *testing.T) {
 		},
 		{
 			name:   "V2Message",
-			opt:    jctest.Options{Faults: []jctest.Fault{{Route: jctest.RouteMembers, Status: 403, Body: `{"code":403,"message":"Forbidden: insufficient role","status":"PERMISSION_DENIED"}`}}},
+			opt:    jctest.Options{Faults: []jctest.Fault{{Route: jctest.RouteMembers, Group: jctest.GroupID(1), Status: 403, Body: `{"code":403,"message":"Forbidden: insufficient role","status":"PERMISSION_DENIED"}`}}},
 			status: 403,
 			want:   "read members of group " + jctest.GroupID(1) + " (Group 1): GET /api/v2/usergroups/" + jctest.GroupID(1) + "/members?limit=100&skip=0: 403 Forbidden: Forbidden: insufficient role",
 		},

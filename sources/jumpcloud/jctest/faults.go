@@ -15,8 +15,9 @@ const (
 
 // Fault is a misbehaviour injected into some requests of one route. Of the
 // effects, Stall, Hangup, Status and Body answer the request themselves (in
-// that order of precedence); Short, Extra and IgnoreSkip alter the page
-// served; Before runs first in every case.
+// that order of precedence); Short, Extra, IgnoreSkip, Truncate,
+// WrongTypes and DropIDs alter the page served; Before runs first in every
+// case.
 type Fault struct {
 	// Route selects the requests; "" selects every route.
 	Route Route
@@ -53,6 +54,15 @@ type Fault struct {
 	Extra int
 	// IgnoreSkip serves the page as if skip were 0.
 	IgnoreSkip bool
+	// Truncate serves the first half of the page's JSON: malformed JSON.
+	Truncate bool
+	// WrongTypes gives the page's first record a value of the wrong JSON
+	// type: a number for a user's email or a group's name, a string for a
+	// member's "to".
+	WrongTypes bool
+	// DropIDs serves the page's records without their ids (_id, id or
+	// to.id).
+	DropIDs bool
 }
 
 // faultState is a Fault with the count of requests it selected.
@@ -79,12 +89,14 @@ func (f *faultState) hits(route Route, group string) bool {
 
 // effect is the sum of the faults that hit one request.
 type effect struct {
-	before              []func(*Server)
-	stall, hangup       bool
-	status              int
-	retryAfter, body    string
-	short, extra        int
-	ignoreSkip, hasBody bool
+	before               []func(*Server)
+	stall, hangup        bool
+	status               int
+	retryAfter, body     string
+	short, extra         int
+	ignoreSkip, hasBody  bool
+	truncate, wrongTypes bool
+	dropIDs              bool
 }
 
 // match returns the effect of every fault hitting a request. s.mu is held.
@@ -108,6 +120,9 @@ func (s *Server) match(route Route, group string) effect {
 		e.short += f.Short
 		e.extra += f.Extra
 		e.ignoreSkip = e.ignoreSkip || f.IgnoreSkip
+		e.truncate = e.truncate || f.Truncate
+		e.wrongTypes = e.wrongTypes || f.WrongTypes
+		e.dropIDs = e.dropIDs || f.DropIDs
 	}
 	return e
 }

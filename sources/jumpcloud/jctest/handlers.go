@@ -201,7 +201,8 @@ func (s *Server) serveUsers(w http.ResponseWriter, r *http.Request, limit, skip 
 	for _, u := range page {
 		results = append(results, project(userJSON(u), fields))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"totalCount": len(users), "results": results})
+	mangle(results, e, func(m map[string]any) { delete(m, "_id") }, func(m map[string]any) { m["email"] = 42 })
+	writePage(w, map[string]any{"totalCount": len(users), "results": results}, e)
 }
 
 // serveGroups answers GET /api/v2/usergroups.
@@ -225,7 +226,8 @@ func (s *Server) serveGroups(w http.ResponseWriter, r *http.Request, limit, skip
 			"suggestionCounts": map[string]int{"add": 0, "remove": 0, "total": 0},
 		})
 	}
-	writeJSON(w, http.StatusOK, out)
+	mangle(out, e, func(m map[string]any) { delete(m, "id") }, func(m map[string]any) { m["name"] = 42 })
+	writePage(w, out, e)
 }
 
 // serveMembers answers GET /api/v2/usergroups/{id}/members.
@@ -252,7 +254,34 @@ func (s *Server) serveMembers(w http.ResponseWriter, group string, limit, skip i
 			"attributes": nil,
 		})
 	}
-	writeJSON(w, http.StatusOK, out)
+	mangle(out, e, func(m map[string]any) { delete(m["to"].(map[string]any), "id") }, func(m map[string]any) { m["to"] = "not an object" })
+	writePage(w, out, e)
+}
+
+// mangle applies DropIDs (dropID on every record) and WrongTypes (wrongType
+// on the first record).
+func mangle(records []map[string]any, e effect, dropID, wrongType func(map[string]any)) {
+	if e.dropIDs {
+		for _, r := range records {
+			dropID(r)
+		}
+	}
+	if e.wrongTypes && len(records) > 0 {
+		wrongType(records[0])
+	}
+}
+
+// writePage writes a page with 200, cut in half under Truncate.
+func writePage(w http.ResponseWriter, v any, e effect) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if e.truncate {
+		b = b[:len(b)/2]
+	}
+	writeRaw(w, http.StatusOK, string(b))
 }
 
 // window returns the page of items at skip, shortened by e.short.
