@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/dirbridge/dirbridge/sources/file"
+	"github.com/dirbridge/dirbridge/sources/jumpcloud"
 	"github.com/dirbridge/dirbridge/sources/scim"
 	"github.com/dirbridge/dirbridge/sync"
 )
@@ -16,12 +17,14 @@ type SourceConfig struct {
 	Type string `yaml:"type"`
 	// File configures source.type file.
 	File file.Config `yaml:"file"`
+	// JumpCloud configures source.type jumpcloud.
+	JumpCloud jumpcloud.Config `yaml:"jumpcloud"`
 	// SCIM configures source.type scim.
 	SCIM scim.Config `yaml:"scim"`
 }
 
 func defaultSourceConfig() SourceConfig {
-	return SourceConfig{File: file.DefaultConfig(), SCIM: scim.DefaultConfig()}
+	return SourceConfig{File: file.DefaultConfig(), JumpCloud: jumpcloud.DefaultConfig(), SCIM: scim.DefaultConfig()}
 }
 
 // source is what dirbridge needs of a directory: a snapshot, and a cheap
@@ -62,6 +65,7 @@ var sourceKinds = []struct {
 	sourceKind
 }{
 	{"file", kind(func(c *SourceConfig) file.Config { return c.File }, file.New)},
+	{"jumpcloud", kind(func(c *SourceConfig) jumpcloud.Config { return c.JumpCloud }, jumpcloud.New)},
 	{"scim", kind(func(c *SourceConfig) scim.Config { return c.SCIM }, scim.New)},
 }
 
