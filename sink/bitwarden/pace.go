@@ -5,16 +5,20 @@ import (
 	"net/http"
 	stdsync "sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // pacer spaces requests per verb and concrete path, the way Bitwarden's
 // cloud counts them (AspNetCoreRateLimit with endpoint rate limiting: one
-// fixed-window counter per client, verb and path). Each limit of n requests
-// per period becomes a token bucket of burst 1 refilled n-1 times per
-// period, so no window of that length, fixed or sliding, ever sees more
-// than n requests.
+// fixed-window counter per client, verb and path). Each bucket keeps the
+// send times of its last n requests for every limit of n per period, and a
+// request waits until fewer than n were sent in the last period plus a
+// margin for network jitter. No window of that length, fixed or sliding,
+// then sees more than n, while short plans still go out at full speed.
+//
+// A token bucket (golang.org/x/time/rate) cannot do both: refilled at
+// n/period it lets a burst and the refill land in one fixed window (429s);
+// with a burst of 1 it spaces every request by period/n, so 20 invites take
+// 20 seconds under a limit of 60 a minute.
 type pacer struct {
 	write []limit // for POST, PUT and DELETE
 	read  []limit // for GET
@@ -29,9 +33,15 @@ type limit struct {
 	period time.Duration
 }
 
+// window is the period plus a margin for jitter between the client's send
+// times and the server's arrival times.
+func (l limit) window() time.Duration { return l.period + l.period/20 }
+
+// bucket holds, for each limit of its key, the send times of the last n
+// requests, oldest first.
 type bucket struct {
-	limiters []*rate.Limiter
-	used     time.Time
+	sent [][]time.Time
+	used time.Time
 }
 
 // pruneAt is the number of buckets above which idle ones are dropped.
@@ -59,7 +69,8 @@ func newPacer(rl RateLimit, cloud bool) *pacer {
 	return p
 }
 
-// wait blocks until a request of method on path may go, or ctx ends.
+// wait blocks until a request of method on path may go, and counts it; or
+// returns ctx's error.
 func (p *pacer) wait(ctx context.Context, method, path string) error {
 	if p == nil {
 		return nil
@@ -71,42 +82,67 @@ func (p *pacer) wait(ctx context.Context, method, path string) error {
 	if len(limits) == 0 {
 		return nil
 	}
-	for _, l := range p.bucket(method+" "+path, limits) {
-		if err := l.Wait(ctx); err != nil {
-			return err
+	key := method + " " + path
+	for {
+		d := p.take(key, limits, time.Now())
+		if d == 0 {
+			return nil
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
 		}
 	}
-	return nil
 }
 
-func (p *pacer) bucket(key string, limits []limit) []*rate.Limiter {
+// take counts a request sent now and returns 0, or returns how long to
+// wait before trying again.
+func (p *pacer) take(key string, limits []limit, now time.Time) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := time.Now()
 	if len(p.buckets) > pruneAt {
-		for k, b := range p.buckets {
-			if now.Sub(b.used) > time.Minute+time.Second {
-				delete(p.buckets, k)
-			}
-		}
+		p.prune(now)
 	}
 	b, ok := p.buckets[key]
 	if !ok {
-		b = &bucket{}
-		for _, l := range limits {
-			b.limiters = append(b.limiters, rate.NewLimiter(every(l), 1))
-		}
+		b = &bucket{sent: make([][]time.Time, len(limits))}
 		p.buckets[key] = b
 	}
 	b.used = now
-	return b.limiters
+	var wait time.Duration
+	for i, l := range limits {
+		if len(b.sent[i]) < l.n {
+			continue
+		}
+		if d := b.sent[i][0].Add(l.window()).Sub(now); d > wait {
+			wait = d
+		}
+	}
+	if wait > 0 {
+		return wait
+	}
+	for i, l := range limits {
+		s := append(b.sent[i], now)
+		if len(s) > l.n {
+			s = s[len(s)-l.n:]
+		}
+		b.sent[i] = s
+	}
+	return 0
 }
 
-// every returns the refill rate that keeps any window of l.period to at
-// most l.n requests with a burst of 1.
-func every(l limit) rate.Limit {
-	if l.n <= 1 {
-		return rate.Every(l.period + l.period/10)
+// prune drops the buckets that no limit remembers anything for.
+func (p *pacer) prune(now time.Time) {
+	longest := time.Duration(0)
+	for _, l := range append(p.write[:len(p.write):len(p.write)], p.read...) {
+		longest = max(longest, l.window())
 	}
-	return rate.Every(l.period / time.Duration(l.n-1))
+	for k, b := range p.buckets {
+		if now.Sub(b.used) > longest {
+			delete(p.buckets, k)
+		}
+	}
 }
