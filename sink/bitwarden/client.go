@@ -36,10 +36,12 @@ func (s *Sink) do(ctx context.Context, method, path string, in, out any) error {
 		if err != nil {
 			return err
 		}
-		if err := s.pacer.wait(ctx, method, path); err != nil {
+		answered, err := s.pacer.wait(ctx, method, path)
+		if err != nil {
 			return fmt.Errorf("bitwarden: %s %s: %w", method, path, err)
 		}
 		resp, err := s.send(ctx, method, s.apiURL+path, "Bearer "+tok, body)
+		answered()
 		if err != nil {
 			return fmt.Errorf("bitwarden: %s %s: %w", method, path, err)
 		}

@@ -9,11 +9,13 @@ import (
 
 // pacer spaces requests per verb and concrete path, the way Bitwarden's
 // cloud counts them (AspNetCoreRateLimit with endpoint rate limiting: one
-// fixed-window counter per client, verb and path). Each bucket keeps the
-// send times of its last n requests for every limit of n per period, and a
-// request waits until fewer than n were sent in the last period plus a
-// margin for network jitter. No window of that length, fixed or sliding,
-// then sees more than n, while short plans still go out at full speed.
+// fixed-window counter per client, verb and path, its window starting at
+// the request that opens it). For every limit of n per period, a bucket
+// remembers its last n requests, and a request waits until the oldest of
+// them was answered a period ago. The server counted that request before
+// its answer came back, so no server window, fixed or sliding, ever sees
+// more than n, whatever the network's delays; and a short plan still goes
+// out at full speed.
 //
 // A token bucket (golang.org/x/time/rate) cannot do both: refilled at
 // n/period it lets a burst and the refill land in one fixed window (429s);
@@ -33,15 +35,21 @@ type limit struct {
 	period time.Duration
 }
 
-// window is the period plus a margin for jitter between the client's send
-// times and the server's arrival times.
-func (l limit) window() time.Duration { return l.period + l.period/20 }
+// window is the period plus a margin for the two clocks' granularity.
+func (l limit) window() time.Duration { return l.period + l.period/100 }
 
-// bucket holds, for each limit of its key, the send times of the last n
-// requests, oldest first.
+// bucket holds, for each limit of its key, the last n requests, oldest
+// first.
 type bucket struct {
-	sent [][]time.Time
+	sent [][]*stamp
 	used time.Time
+}
+
+// stamp is one request in a bucket: when it went out and, once answered,
+// when its answer came back.
+type stamp struct {
+	t        time.Time
+	answered bool
 }
 
 // pruneAt is the number of buckets above which idle ones are dropped.
@@ -70,37 +78,46 @@ func newPacer(rl RateLimit, cloud bool) *pacer {
 }
 
 // wait blocks until a request of method on path may go, and counts it; or
-// returns ctx's error.
-func (p *pacer) wait(ctx context.Context, method, path string) error {
+// returns ctx's error. The caller calls answered when the request's answer
+// (or failure) is back.
+func (p *pacer) wait(ctx context.Context, method, path string) (answered func(), err error) {
 	if p == nil {
-		return nil
+		return func() {}, nil
 	}
 	limits := p.write
 	if method == http.MethodGet || method == http.MethodHead {
 		limits = p.read
 	}
 	if len(limits) == 0 {
-		return nil
+		return func() {}, nil
 	}
 	key := method + " " + path
 	for {
-		d := p.take(key, limits, time.Now())
-		if d == 0 {
-			return nil
+		st, d := p.take(key, limits, time.Now())
+		if st != nil {
+			return func() { p.answer(st, time.Now()) }, nil
 		}
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return nil, ctx.Err()
 		case <-t.C:
 		}
 	}
 }
 
-// take counts a request sent now and returns 0, or returns how long to
-// wait before trying again.
-func (p *pacer) take(key string, limits []limit, now time.Time) time.Duration {
+// answer records that the request of st was answered at now.
+func (p *pacer) answer(st *stamp, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st.t, st.answered = now, true
+}
+
+// take counts a request going out now and returns its stamp, or returns
+// how long to wait before trying again. A request still unanswered counts
+// as answered now.
+func (p *pacer) take(key string, limits []limit, now time.Time) (*stamp, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.buckets) > pruneAt {
@@ -108,7 +125,7 @@ func (p *pacer) take(key string, limits []limit, now time.Time) time.Duration {
 	}
 	b, ok := p.buckets[key]
 	if !ok {
-		b = &bucket{sent: make([][]time.Time, len(limits))}
+		b = &bucket{sent: make([][]*stamp, len(limits))}
 		p.buckets[key] = b
 	}
 	b.used = now
@@ -117,21 +134,27 @@ func (p *pacer) take(key string, limits []limit, now time.Time) time.Duration {
 		if len(b.sent[i]) < l.n {
 			continue
 		}
-		if d := b.sent[i][0].Add(l.window()).Sub(now); d > wait {
+		oldest := b.sent[i][0]
+		t := oldest.t
+		if !oldest.answered {
+			t = now
+		}
+		if d := t.Add(l.window()).Sub(now); d > wait {
 			wait = d
 		}
 	}
 	if wait > 0 {
-		return wait
+		return nil, wait
 	}
+	st := &stamp{t: now}
 	for i, l := range limits {
-		s := append(b.sent[i], now)
+		s := append(b.sent[i], st)
 		if len(s) > l.n {
 			s = s[len(s)-l.n:]
 		}
 		b.sent[i] = s
 	}
-	return 0
+	return st, 0
 }
 
 // prune drops the buckets that no limit remembers anything for.
