@@ -28,10 +28,14 @@
 // injectable so that token expiry and rate limits can be tested without
 // sleeping.
 //
-// A test starts one with StartTestServer:
+// A test starts one with StartTestServer and seeds it:
 //
-//	emu, base := bwemu.StartTestServer(t, bwemu.Options{Seats: ptr(10)})
-//	emu.Seed(bwemu.Org{Members: []bwemu.Member{{Email: "owner@example.com", Type: 0, Status: 2}}})
+//	emu, base := bwemu.StartTestServer(t, bwemu.Options{SelfHosted: true})
+//	err := emu.Seed(bwemu.Org{Members: []bwemu.Member{
+//		{Email: "owner@example.com", Type: bwemu.TypeOwner, Status: bwemu.StatusConfirmed},
+//	}})
 //
-// and the cmd/bwemu binary serves the same handler on a port.
+// then gets a token with emu.ClientID() and emu.ClientSecret() from
+// base+"/identity/connect/token" and calls base+"/api/public/...". The
+// cmd/bwemu binary serves the same handler on a port.
 package bwemu

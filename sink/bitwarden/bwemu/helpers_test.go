@@ -120,6 +120,10 @@ func (h *harness) tokenForm() url.Values {
 		"client_id":     {h.emu.ClientID()},
 		"client_secret": {h.emu.ClientSecret()},
 		"scope":         {"api.organization"},
+		// BWDC sends the device fields; Vaultwarden requires them.
+		"deviceType":       {"14"},
+		"deviceIdentifier": {"c3b1e7f2-0000-4000-8000-000000000001"},
+		"deviceName":       {"dirbridge"},
 	}
 }
 

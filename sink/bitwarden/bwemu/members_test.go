@@ -1,8 +1,10 @@
 package bwemu
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
+	stdsync "sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -454,4 +456,39 @@ func deref2(p *int) any {
 		return "nil"
 	}
 	return *p
+}
+
+func TestRouting_UnknownPathsAndMethods(t *testing.T) {
+	h := newHarness(t, Options{}, nil)
+	h.login()
+	resp := h.call(http.MethodGet, "/api/public/nothing", nil)
+	if resp.status != 404 || resp.body != "" {
+		t.Errorf("unknown path: %d %q, want 404 empty", resp.status, resp.body)
+	}
+	resp = h.call(http.MethodPatch, membersURL+"/"+aliceID, nil)
+	if resp.status != 405 || resp.body != "" || resp.header.Get("Allow") != "GET, PUT, DELETE" {
+		t.Errorf("PATCH: %d %q Allow %q, want 405 empty", resp.status, resp.body, resp.header.Get("Allow"))
+	}
+	if got := h.emu.Stats().ByRoute["PATCH (unmatched)"]; got != 1 {
+		t.Errorf("stats for the unmatched route = %d, want 1", got)
+	}
+}
+
+func TestConcurrentInvitesAndReads(t *testing.T) {
+	org := testOrg()
+	h := newHarness(t, Options{}, &org)
+	h.login()
+	var wg stdsync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 25 {
+				h.call(http.MethodPost, membersURL, fmt.Sprintf(`{"email":"w%d-%d@example.com","type":2}`, w, i))
+				h.call(http.MethodGet, membersURL, nil)
+			}
+		})
+	}
+	wg.Wait()
+	if got := len(h.emu.Dump().Members); got != len(org.Members)+100 {
+		t.Errorf("members = %d, want %d", got, len(org.Members)+100)
+	}
 }

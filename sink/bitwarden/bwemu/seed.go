@@ -93,6 +93,9 @@ func buildState(cur orgSettings, org Org, now time.Time) (*state, error) {
 	seeded := make([]*group, len(org.Groups))
 	for i, sg := range org.Groups {
 		g := &group{id: newGUID(), name: sg.Name, externalID: sg.ExternalID, revision: now}
+		if !sg.RevisionDate.IsZero() {
+			g.revision = sg.RevisionDate
+		}
 		if sg.ID != "" {
 			id, ok := parseGUID(sg.ID)
 			if !ok {

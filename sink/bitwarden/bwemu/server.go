@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"strings"
 	stdsync "sync"
 	"time"
 )
@@ -165,7 +166,7 @@ func (s *Server) apiRoutes() *http.ServeMux {
 // Every API request is logged and counted; faults and rate limits apply
 // before the route's handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/_emu" || len(r.URL.Path) > 5 && r.URL.Path[:6] == "/_emu/" {
+	if r.URL.Path == "/_emu" || strings.HasPrefix(r.URL.Path, "/_emu/") {
 		s.admin.ServeHTTP(w, r)
 		return
 	}
@@ -186,7 +187,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.rateLimited(rec, r) {
 		return
 	}
+	if pattern == "" {
+		s.noRoute(rec, r)
+		return
+	}
 	s.api.ServeHTTP(rec, r)
+}
+
+// noRoute answers a request no route matches as ASP.NET does: 405 with no
+// body when the path exists for another method, else 404 with no body.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	if s.opt.Vaultwarden {
+		vwNotFound(w)
+		return
+	}
+	var allow []string
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := *r
+		probe.Method = method
+		if _, pattern := s.api.Handler(&probe); pattern != "" && method != r.Method {
+			allow = append(allow, method)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeEmpty(w, http.StatusMethodNotAllowed)
+		return
+	}
+	writeEmpty(w, http.StatusNotFound)
 }
 
 // public wraps a Public API handler: Vaultwarden has no such route, and every
