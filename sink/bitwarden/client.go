@@ -18,7 +18,7 @@ const maxErrorBody = 64 << 10
 
 // do sends one API request: in (if not nil) as JSON, the answer decoded into
 // out (if not nil). It paces the request, logs in when the token is missing
-// or about to expire, and after a 401 logs in again and retries once. Errors
+// or about to expire, and after a 401 logs in again and retries once. Error
 // answers become *APIError.
 func (s *Sink) do(ctx context.Context, method, path string, in, out any) error {
 	var body []byte
@@ -36,10 +36,12 @@ func (s *Sink) do(ctx context.Context, method, path string, in, out any) error {
 		if err != nil {
 			return err
 		}
-		if err := s.pacer.wait(ctx, method, path); err != nil {
+		answered, err := s.pacer.wait(ctx, method, path)
+		if err != nil {
 			return fmt.Errorf("bitwarden: %s %s: %w", method, path, err)
 		}
 		resp, err := s.send(ctx, method, s.apiURL+path, "Bearer "+tok, body)
+		answered()
 		if err != nil {
 			return fmt.Errorf("bitwarden: %s %s: %w", method, path, err)
 		}
