@@ -16,5 +16,6 @@ type Sink interface {
 	State(ctx context.Context) (OrgState, error)
 	// Apply carries out one operation. It must be safe to retry: a second
 	// Apply of an operation that already took effect changes nothing more.
+	// Its errors name the operation ("invite alice@example.com: ...").
 	Apply(ctx context.Context, op Op) error
 }

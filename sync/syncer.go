@@ -72,9 +72,8 @@ type OpError struct {
 	Err error
 }
 
-func (e OpError) Error() string {
-	return fmt.Sprintf("%s %s: %v", e.Op.Action, e.Op.Subject(), e.Err)
-}
+// Error returns the sink's error, which names the operation (see Sink).
+func (e OpError) Error() string { return e.Err.Error() }
 
 func (e OpError) Unwrap() error { return e.Err }
 

@@ -3,6 +3,7 @@ package bitwarden
 import (
 	"errors"
 	"fmt"
+	"github.com/dirbridge/dirbridge/sync"
 	"net/http"
 	"sort"
 	"strings"
@@ -11,7 +12,15 @@ import (
 // ErrUnauthorized means the organization's API key no longer opens the API:
 // the token endpoint rejected the client id or secret, or the API answered
 // 401 to a request made with a fresh token. A sync run stops on it.
-var ErrUnauthorized = errors.New("bitwarden: unauthorized")
+// It matches sync.ErrAbort, so the Syncer stops the run at it.
+var ErrUnauthorized error = unauthorized{}
+
+type unauthorized struct{}
+
+func (unauthorized) Error() string { return "bitwarden: unauthorized" }
+
+// Is makes ErrUnauthorized match sync.ErrAbort.
+func (unauthorized) Is(target error) bool { return target == sync.ErrAbort }
 
 // ErrNoRevoke means the server has no revoke or restore endpoint: it predates
 // Bitwarden server v2026.2.0.

@@ -68,11 +68,11 @@ func (o *Org) Apply(ctx context.Context, op sync.Op) error {
 	defer o.mu.Unlock()
 	if o.Fail != nil {
 		if err := o.Fail(op); err != nil {
-			return err
+			return fmt.Errorf("%s %s: %w", op.Action, op.Subject(), err)
 		}
 	}
 	if err := o.apply(op); err != nil {
-		return err
+		return fmt.Errorf("%s %s: %w", op.Action, op.Subject(), err)
 	}
 	o.Log = append(o.Log, op)
 	return nil
