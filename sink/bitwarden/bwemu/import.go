@@ -119,9 +119,6 @@ func (s *Server) importBitwarden(st *state, req *importRequest, now time.Time) *
 	if !st.org.useDirectory {
 		return badRequest(msgNoDirectory)
 	}
-	if len(req.Groups) > 0 && !st.org.useGroups {
-		return badRequest(msgImportNoGroups)
-	}
 
 	// Step 1: the existing external members, by externalId.
 	var external []*member
@@ -138,38 +135,9 @@ func (s *Server) importBitwarden(st *state, req *importRequest, now time.Time) *
 		extDict[m.externalID] = m
 	}
 
-	// Step 2: deleted entries remove non-owner members, unless the same
-	// externalId is also imported as not deleted.
-	for _, m := range req.Members {
-		ext := string(*m.ExternalID)
-		if e := extDict[ext]; m.Deleted && !newSet[ext] && e != nil && !e.removed && e.typ != TypeOwner {
-			st.removeMember(e)
-		}
+	if err := st.importRemovals(req, newSet, external, extDict); err != nil {
+		return err
 	}
-
-	// Step 3: overwrite removes every non-owner external member that is not
-	// imported, after the master-password guard. The candidates come from
-	// step 1's snapshot, so members removed in step 2 are seen again.
-	if *req.OverwriteExisting {
-		var doomed []*member
-		for _, m := range external {
-			if m.typ != TypeOwner && !newSet[m.externalID] && extDict[m.externalID] != nil {
-				doomed = append(doomed, m)
-			}
-		}
-		for _, m := range doomed {
-			if !m.hasMasterPassword() {
-				return badRequest(msgMasterPassGuard)
-			}
-		}
-		for _, m := range doomed {
-			if !m.removed {
-				st.removeMember(m)
-			}
-			delete(extDict, m.externalID)
-		}
-	}
-
 	if len(live) > 0 {
 		if err := st.importLink(live, extDict, now); err != nil {
 			return err
@@ -179,8 +147,47 @@ func (s *Server) importBitwarden(st *state, req *importRequest, now time.Time) *
 			return err
 		}
 	}
-	if len(req.Groups) > 0 {
-		return st.importGroups(req.Groups, extDict, now)
+	if len(req.Groups) == 0 {
+		return nil
+	}
+	// The groups feature is checked only now, after the members' steps.
+	if !st.org.useGroups {
+		return badRequest(msgImportNoGroups)
+	}
+	return st.importGroups(req.Groups, extDict, now)
+}
+
+// importRemovals is steps 2 and 3. Deleted entries remove non-owner
+// members, unless the same externalId is also imported as not deleted. Then
+// overwrite removes every non-owner external member that is not imported,
+// after the master-password guard; its candidates come from step 1's
+// snapshot, so members removed in step 2 are seen again.
+func (st *state) importRemovals(req *importRequest, newSet map[string]bool, external []*member, extDict map[string]*member) *apiError {
+	for _, m := range req.Members {
+		ext := string(*m.ExternalID)
+		if e := extDict[ext]; m.Deleted && !newSet[ext] && e != nil && !e.removed && e.typ != TypeOwner {
+			st.removeMember(e)
+		}
+	}
+	if !*req.OverwriteExisting {
+		return nil
+	}
+	var doomed []*member
+	for _, m := range external {
+		if m.typ != TypeOwner && !newSet[m.externalID] && extDict[m.externalID] != nil {
+			doomed = append(doomed, m)
+		}
+	}
+	for _, m := range doomed {
+		if !m.hasMasterPassword() {
+			return badRequest(msgMasterPassGuard)
+		}
+	}
+	for _, m := range doomed {
+		if !m.removed {
+			st.removeMember(m)
+		}
+		delete(extDict, m.externalID)
 	}
 	return nil
 }
@@ -258,7 +265,6 @@ func (s *Server) importNew(st *state, live []importMember, extDict map[string]*m
 		}
 		st.autoscale(add)
 	}
-	var dup bool
 	for _, im := range news {
 		m := &member{id: newGUID(), email: *im.Email, externalID: string(*im.ExternalID), status: status, typ: TypeUser, revision: now}
 		if invite {
@@ -266,13 +272,9 @@ func (s *Server) importNew(st *state, live []importMember, extDict map[string]*m
 			s.stats.Invitations++
 		}
 		st.addMember(m)
-		if extDict[m.externalID] != nil {
-			dup = true
+		if extDict[m.externalID] == nil { // TryAdd
+			extDict[m.externalID] = m
 		}
-		extDict[m.externalID] = m
-	}
-	if dup {
-		return unhandled() // Dictionary.Add after the invites were saved
 	}
 	return nil
 }

@@ -158,7 +158,7 @@ func TestImport_Refusals(t *testing.T) {
 		{"TooManyMembers", Options{}, imp{Groups: []impGroup{}, Members: many(2001, false)}, errBody(msgTooMuchData)},
 		{"TooManyGroups", Options{}, imp{Groups: make([]impGroup, 2001), Members: []impMember{}}, errBody(msgTooMuchData)},
 		{"NoDirectory", Options{UseDirectory: ptr(false)}, imp{Groups: []impGroup{}, Members: []impMember{}}, errBody(msgNoDirectory)},
-		{"NoGroups", Options{UseGroups: ptr(false)}, imp{Groups: groups, Members: []impMember{}}, errBody(msgImportNoGroups)},
+		{"NoGroups", Options{UseGroups: ptr(false)}, imp{Groups: groups, Members: []impMember{{ExternalID: "u1", Deleted: true}}}, errBody(msgImportNoGroups)},
 	}
 	for i := range tests[1].body.Groups {
 		tests[1].body.Groups[i] = impGroup{Name: "g", ExternalID: fmt.Sprint(i), MemberExternalIDs: []string{}}
@@ -168,6 +168,11 @@ func TestImport_Refusals(t *testing.T) {
 			org := testOrg()
 			h := newHarness(t, tt.opt, &org)
 			h.importFails(tt.body, 400, tt.wantBody)
+			// The groups feature is checked after the members' steps, which
+			// stay committed.
+			if gone := !h.has(aliceID); gone != (tt.name == "NoGroups") {
+				t.Errorf("alice removed = %v", gone)
+			}
 		})
 	}
 	allowed := []struct {
