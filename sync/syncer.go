@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	stdsync "sync"
 	"time"
 )
@@ -228,10 +229,35 @@ func (s *Syncer) apply(ctx context.Context, res *Result, log *slog.Logger) error
 		log.Info("applied", "action", op.Action.String(), "subject", op.Subject(), "external_id", op.ExternalID)
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("apply: %d of %d operations failed: %w", len(res.Failed), len(res.Plan.Ops), errors.Join(errs...))
+		return &ApplyError{Failed: len(res.Failed), Total: len(res.Plan.Ops), errs: errs}
 	}
 	return nil
 }
+
+// ApplyError is a run whose operations did not all succeed. Its message is
+// short (each failure was logged on its own); errors.Is and errors.As see
+// every failure through it.
+type ApplyError struct {
+	Failed, Total int
+	errs          []error
+}
+
+func (e *ApplyError) Error() string {
+	parts := []string{fmt.Sprintf("apply: %d of %d operations failed", e.Failed, e.Total)}
+	first := true
+	for _, err := range e.errs {
+		if _, ok := err.(OpError); !ok {
+			parts = append(parts, err.Error()) // why the run stopped early
+		} else if first {
+			parts = append(parts, "first: "+err.Error())
+			first = false
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Unwrap returns every failure.
+func (e *ApplyError) Unwrap() []error { return e.errs }
 
 func (s *Syncer) logSummary(log *slog.Logger, res *Result, err error) {
 	attrs := []any{"result", res.Outcome(), "dry_run", res.DryRun, "duration", res.Duration.Round(time.Millisecond).String(),

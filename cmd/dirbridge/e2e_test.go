@@ -44,9 +44,9 @@ const (
 	e2eSecret = "e2e-client-secret"
 )
 
-// env is one end-to-end setup: an emulated organization, a directory file
+// e2e is one end-to-end setup: an emulated organization, a directory file
 // and a config pointing at both.
-type env struct {
+type e2e struct {
 	t      *testing.T
 	emu    *bwemu.Server
 	url    string
@@ -55,7 +55,7 @@ type env struct {
 	extra  string // appended to the config
 }
 
-func newEnv(t *testing.T, opt bwemu.Options, seed bwemu.Org) *env {
+func newEnv(t *testing.T, opt bwemu.Options, seed bwemu.Org) *e2e {
 	t.Helper()
 	opt.OrgID, opt.ClientSecret = e2eOrgID, e2eSecret
 	opt.SelfHosted = true
@@ -63,12 +63,12 @@ func newEnv(t *testing.T, opt bwemu.Options, seed bwemu.Org) *env {
 	if err := emu.Seed(seed); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	e := &env{t: t, emu: emu, url: url, dir: t.TempDir()}
+	e := &e2e{t: t, emu: emu, url: url, dir: t.TempDir()}
 	e.writeConfig("")
 	return e
 }
 
-func (e *env) writeConfig(extra string) {
+func (e *e2e) writeConfig(extra string) {
 	e.t.Helper()
 	e.config = filepath.Join(e.dir, "config.yaml")
 	cfg := fmt.Sprintf(`source:
@@ -86,7 +86,7 @@ bitwarden:
 	}
 }
 
-func (e *env) writeDirectory(content string) {
+func (e *e2e) writeDirectory(content string) {
 	e.t.Helper()
 	if err := os.WriteFile(filepath.Join(e.dir, "directory.yaml"), []byte(content), 0o600); err != nil {
 		e.t.Fatal(err)
@@ -99,7 +99,7 @@ type result struct {
 }
 
 // run runs the dirbridge binary with args and the config, and waits.
-func (e *env) run(args ...string) result {
+func (e *e2e) run(args ...string) result {
 	e.t.Helper()
 	cmd := e.command(args...)
 	var stdout, stderr bytes.Buffer
@@ -115,7 +115,7 @@ func (e *env) run(args ...string) result {
 	return result{stdout.String(), stderr.String(), code}
 }
 
-func (e *env) command(args ...string) *exec.Cmd {
+func (e *e2e) command(args ...string) *exec.Cmd {
 	args = append(args, "--config", e.config)
 	cmd := exec.Command(filepath.Join(binDir, "dirbridge"), args...)
 	cmd.Env = append(os.Environ(), "E2E_SECRET="+e2eSecret)
@@ -388,7 +388,7 @@ func TestE2E_SCIMGuardRefuses(t *testing.T) {
 }
 
 func TestE2E_DeletionGuard(t *testing.T) {
-	seed := bwemu.Org{}
+	seed := bwemu.Org{Members: []bwemu.Member{{Email: "owner@example.com", Status: bwemu.StatusConfirmed, Type: bwemu.TypeOwner}}}
 	var dir strings.Builder
 	dir.WriteString("users:\n")
 	for n := range 30 {
@@ -419,7 +419,7 @@ func TestE2E_DeletionGuard(t *testing.T) {
 }
 
 func TestE2E_BadConfigListsEveryProblem(t *testing.T) {
-	e := &env{t: t, dir: t.TempDir()}
+	e := &e2e{t: t, dir: t.TempDir()}
 	e.config = filepath.Join(e.dir, "config.yaml")
 	os.WriteFile(e.config, []byte(`source:
   type: file

@@ -8,8 +8,8 @@ cd "$(git rev-parse --show-toplevel 2>/dev/null || dirname "$0")"
 dir=$(mktemp -d)
 trap 'kill "$emu" 2>/dev/null || true; wait "$emu" 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-"$bin/bwemu" -seed cmd/bwemu/demo-org.json -org-id 2f3c4d5e-0000-4000-8000-00000000d3e0 \
-	-client-secret demo-secret -self-hosted >"$dir/emu.out" 2>"$dir/emu.err" &
+"$bin/bwemu" -seed cmd/bwemu/demo-org.json -client-secret demo-secret -self-hosted \
+	>"$dir/emu.out" 2>"$dir/emu.err" &
 emu=$!
 for _ in $(seq 100); do
 	url=$(sed -n 's/^bwemu listening on //p' "$dir/emu.out")
