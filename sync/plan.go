@@ -107,6 +107,9 @@ type Op struct {
 	Removed []string
 	// Reason says why the operation is planned, in a few words.
 	Reason string
+	// Bulk is true when the operation goes through the organization import
+	// endpoint in a batch rather than its own request (see MarkBulk).
+	Bulk bool
 }
 
 // Subject names what the operation acts on: the email for a member, the

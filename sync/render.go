@@ -76,6 +76,9 @@ func writeOps(ew *errWriter, ops []Op) {
 		if op.Action == ActionSetGroupMembers {
 			detail = fmt.Sprintf("%s: +%d -%d", op.Reason, len(op.Added), len(op.Removed))
 		}
+		if op.Bulk {
+			detail += " [via import]"
+		}
 		ew.printf("%-*s  %-*s  %-*s  %s\n", width[0], r[0], width[1], r[1], width[2], r[2], detail)
 		listMembers(ew, "+", op.Added)
 		listMembers(ew, "-", op.Removed)
@@ -121,6 +124,8 @@ type JSONOp struct {
 	Added      []string `json:"added,omitempty"`
 	Removed    []string `json:"removed,omitempty"`
 	Reason     string   `json:"reason,omitempty"`
+	// Path is "import" for an operation on the bulk path, else "api".
+	Path string `json:"path"`
 }
 
 // JSONNote is one Note in a JSONPlan.
@@ -140,7 +145,10 @@ func (p Plan) JSON() JSONPlan {
 		jo := JSONOp{
 			Action: op.Action.String(), ExternalID: op.ExternalID, Name: op.Name, OldName: op.OldName,
 			MemberID: op.MemberID, GroupID: op.GroupID, Members: op.Members, Added: op.Added, Removed: op.Removed,
-			Reason: op.Reason,
+			Reason: op.Reason, Path: "api",
+		}
+		if op.Bulk {
+			jo.Path = "import"
 		}
 		if !op.Action.IsGroup() {
 			jo.Email = op.Email

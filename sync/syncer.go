@@ -32,7 +32,10 @@ type Syncer struct {
 	SCIM    SCIMProbe // optional
 	Options Options
 	Limits  Limits
-	Logger  *slog.Logger
+	// Bulk says when the bulk path is used; it needs a Sink that is also a
+	// BulkSink. The zero value never uses it.
+	Bulk   BulkOptions
+	Logger *slog.Logger
 	// OpTimeout bounds one operation. Operations run to completion when the
 	// run's context is canceled, so that a stop never leaves one half done.
 	// Default 2 minutes.
@@ -129,6 +132,9 @@ func (s *Syncer) run(ctx context.Context, ro RunOptions, res *Result, log *slog.
 		log.Warn("directory entry left out or changed", "entry", n.Subject, "kind", n.Kind, "detail", n.Message)
 	}
 	res.Plan = Diff(want, have, s.Options)
+	if _, ok := s.Sink.(BulkSink); ok && s.Bulk.Mode != "" {
+		res.Plan.MarkBulk(s.Bulk)
+	}
 	if scim {
 		res.Refusals = append(res.Refusals, SCIMRefusal(res.Plan))
 	}
@@ -205,11 +211,29 @@ func (s *Syncer) apply(ctx context.Context, res *Result, log *slog.Logger) error
 		timeout = 2 * time.Minute
 	}
 	var errs []error
+	bulkDone := false
 	for i, op := range res.Plan.Ops {
+		if op.Bulk && bulkDone {
+			continue
+		}
 		if ctx.Err() != nil {
 			res.Stopped = true
 			errs = append(errs, fmt.Errorf("stopped after %d of %d operations: %w", i, len(res.Plan.Ops), context.Cause(ctx)))
 			break
+		}
+		if op.Bulk {
+			// Every bulk operation goes in one batch, at the first one's turn.
+			bulkDone = true
+			failed, err := s.applyBulk(context.WithoutCancel(ctx), bulkOps(res.Plan.Ops), res)
+			if err != nil {
+				return err
+			}
+			for _, f := range failed {
+				res.Failed = append(res.Failed, f)
+				errs = append(errs, f)
+				log.Error("operation failed", "action", f.Op.Action.String(), "subject", f.Op.Subject(), "external_id", f.Op.ExternalID, "err", f.Err)
+			}
+			continue
 		}
 		opCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		err := s.Sink.Apply(opCtx, op)
