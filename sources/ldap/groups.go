@@ -1,0 +1,308 @@
+package ldap
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/dirbridge/dirbridge/sync"
+)
+
+// memberKind is what a group's member values hold.
+type memberKind int
+
+const (
+	memberUnknown     memberKind = iota
+	memberDN                     // member: DNs of users and nested groups
+	memberUniqueDN               // uniqueMember: DNs, with an optional #'0101'B suffix
+	memberUID                    // memberUid: user names, matched against users.uid_attribute
+)
+
+func kindOf(attr string) memberKind {
+	switch strings.ToLower(attr) {
+	case "member":
+		return memberDN
+	case "uniquemember":
+		return memberUniqueDN
+	case "memberuid":
+		return memberUID
+	}
+	return memberUnknown
+}
+
+// adRangeSize is the window of member values asked for at a time on Active
+// Directory, whose MaxValRange is 1500. Samba cuts ranges only when asked,
+// so the source always asks.
+const adRangeSize = 1500
+
+// rawGroup is a group as read, before nesting is resolved.
+type rawGroup struct {
+	sync.Group
+	key    string   // canonical DN
+	users  []int32  // direct user members, as indexes into the users
+	nested []string // canonical DNs of the other members: groups, or out of scope
+}
+
+// groupReader turns group entries into rawGroups.
+type groupReader struct {
+	cfg    GroupSearch
+	idRule idRule
+	kind   memberKind
+	ranged bool // ask for member;range=0-1499 (Active Directory)
+	users  *userReader
+	logger *slog.Logger
+	debug  bool
+
+	groups  []rawGroup
+	ids     map[string]string // external id -> DN
+	pending []rangeFetch      // groups with more member values to fetch
+	bad     []error
+	buf     []byte
+}
+
+// rangeFetch is the next window of a group's member values.
+type rangeFetch struct {
+	group int
+	low   int
+	size  int
+}
+
+func (r *groupReader) attributes() []string {
+	attrs := []string{"cn"}
+	if r.idRule.attr != "" {
+		attrs = append(attrs, r.idRule.attr)
+	}
+	if !strings.EqualFold(r.cfg.NameAttribute, "cn") {
+		attrs = append(attrs, r.cfg.NameAttribute)
+	}
+	if r.ranged {
+		return append(attrs, rangeAttr(r.cfg.MemberAttribute, 0, adRangeSize))
+	}
+	return append(attrs, r.cfg.MemberAttribute)
+}
+
+func rangeAttr(attr string, low, size int) string {
+	return attr + ";range=" + strconv.Itoa(low) + "-" + strconv.Itoa(low+size-1)
+}
+
+// add reads one group entry.
+func (r *groupReader) add(e *ldap.Entry) error {
+	var err error
+	r.buf, err = appendCanonical(r.buf[:0], e.DN)
+	if err != nil {
+		return &EntryError{DN: e.DN, Err: fmt.Errorf("the server sent a malformed DN: %w", err)}
+	}
+	g := rawGroup{key: string(r.buf)}
+	g.Source = e.DN
+	var idAttr *ldap.EntryAttribute
+	var cn string
+	for _, a := range e.Attributes {
+		if len(a.Values) == 0 {
+			continue
+		}
+		if r.idRule.attr != "" && strings.EqualFold(a.Name, r.idRule.attr) {
+			idAttr = a
+		}
+		if strings.EqualFold(a.Name, r.cfg.NameAttribute) {
+			g.Name = a.Values[0]
+		}
+		if strings.EqualFold(a.Name, "cn") {
+			cn = a.Values[0]
+		}
+	}
+	if g.ExternalID, err = r.idRule.id(e, g.key, idAttr); err != nil {
+		r.bad = append(r.bad, &EntryError{DN: e.DN, Err: err})
+		return nil
+	}
+	if dn, dup := r.ids[g.ExternalID]; dup {
+		r.bad = append(r.bad, &EntryError{DN: e.DN, Err: fmt.Errorf("%w (%s): %s", ErrDuplicateID, g.ExternalID, dn)})
+		return nil
+	}
+	r.ids[g.ExternalID] = e.DN
+	if g.Name == "" {
+		g.Name = or(cn, firstRDNValue(e.DN))
+	}
+	r.groups = append(r.groups, g)
+	return r.members(len(r.groups)-1, e)
+}
+
+// members adds the member values of e to group i, and notes a further range
+// to fetch when the server sent only part of them.
+func (r *groupReader) members(i int, e *ldap.Entry) error {
+	attr := r.cfg.MemberAttribute
+	for _, a := range e.Attributes {
+		name := a.Name
+		if len(name) < len(attr) || !strings.EqualFold(name[:len(attr)], attr) {
+			continue
+		}
+		if len(name) > len(attr) {
+			low, high, ok := parseRange(name[len(attr):])
+			if !ok {
+				continue
+			}
+			if high >= 0 { // not the last window: "member;range=0-1499"
+				r.pending = append(r.pending, rangeFetch{group: i, low: high + 1, size: high - low + 1})
+			}
+		}
+		for _, v := range a.Values {
+			r.member(&r.groups[i], v)
+		}
+	}
+	return nil
+}
+
+// parseRange parses ";range=<low>-<high>" (case-insensitively), with high -1
+// for "*", the last window.
+func parseRange(opt string) (low, high int, ok bool) {
+	const p = ";range="
+	if len(opt) <= len(p) || !strings.EqualFold(opt[:len(p)], p) {
+		return 0, 0, false
+	}
+	lo, hi, found := strings.Cut(opt[len(p):], "-")
+	if !found {
+		return 0, 0, false
+	}
+	low, err := strconv.Atoi(lo)
+	if err != nil {
+		return 0, 0, false
+	}
+	if hi == "*" {
+		return low, -1, true
+	}
+	high, err = strconv.Atoi(hi)
+	if err != nil || high < low {
+		return 0, 0, false
+	}
+	return low, high, true
+}
+
+// member adds one member value to g.
+func (r *groupReader) member(g *rawGroup, v string) {
+	if r.kind == memberUID {
+		if i, ok := r.users.byUID[strings.ToLower(strings.TrimSpace(v))]; ok {
+			g.users = append(g.users, i)
+		} else if r.debug {
+			r.logger.Debug("memberUid matches no user of the user search; ignored", "group", g.Source, "member", v)
+		}
+		return
+	}
+	if r.kind == memberUniqueDN {
+		v = stripUID(v)
+	}
+	var err error
+	r.buf, err = appendCanonical(r.buf[:0], v)
+	if err != nil {
+		r.logger.Warn("member value is not a DN; ignored", "group", g.Source, "member", v, "error", err)
+		return
+	}
+	if i, ok := r.users.byDN[string(r.buf)]; ok {
+		g.users = append(g.users, i)
+		return
+	}
+	key := string(r.buf)
+	if isDeletedObject(key) {
+		if r.debug {
+			r.logger.Debug("member is a deleted object; ignored", "group", g.Source, "member", v)
+		}
+		return
+	}
+	g.nested = append(g.nested, key)
+}
+
+// stripUID removes the optional "#'0101'B" unique identifier that a
+// uniqueMember value may carry after the DN.
+func stripUID(v string) string {
+	if !strings.HasSuffix(v, "'B") {
+		return v
+	}
+	if i := strings.LastIndex(v, "#'"); i > 0 {
+		return v[:i]
+	}
+	return v
+}
+
+// firstRDNValue returns the value of the first RDN of dn, or dn itself.
+func firstRDNValue(dn string) string {
+	if d, err := ldap.ParseDN(dn); err == nil && len(d.RDNs) > 0 && len(d.RDNs[0].Attributes) > 0 {
+		return d.RDNs[0].Attributes[0].Value
+	}
+	return dn
+}
+
+// fetchRanges reads the remaining member values of every group that came
+// back with only a window of them, one window at a time.
+func (r *groupReader) fetchRanges(ctx context.Context, s *session) error {
+	for len(r.pending) > 0 {
+		f := r.pending[0]
+		r.pending = r.pending[1:]
+		g := &r.groups[f.group]
+		q := query{
+			name: "members of " + g.Source, base: g.Source, scope: ldap.ScopeBaseObject,
+			filter: "(objectClass=*)", attrs: []string{rangeAttr(r.cfg.MemberAttribute, f.low, f.size)},
+		}
+		res, err := s.one(ctx, q, 0)
+		if err != nil {
+			return err
+		}
+		for _, e := range res.Entries {
+			if err := r.members(f.group, e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// resolve flattens nested groups: each group gets the users of every group it
+// contains, transitively. Cycles are harmless; member DNs that are neither a
+// user nor a group of the searches are ignored with a debug line.
+func (r *groupReader) resolve() []sync.Group {
+	byDN := make(map[string]int32, len(r.groups))
+	for i, g := range r.groups {
+		byDN[g.key] = int32(i)
+	}
+	edges := make([][]int32, len(r.groups))
+	for i, g := range r.groups {
+		for _, key := range g.nested {
+			if j, ok := byDN[key]; ok {
+				edges[i] = append(edges[i], j)
+			} else if r.debug {
+				r.logger.Debug("member is outside the user and group searches; ignored", "group", g.Source, "member", key)
+			}
+		}
+	}
+	users := r.users.users
+	seenUser := make([]int32, len(users)) // seenUser[u] == i+1: u already in group i
+	seenGroup := make([]int32, len(r.groups))
+	var stack []int32
+	out := make([]sync.Group, len(r.groups))
+	for i := range r.groups {
+		mark := int32(i + 1)
+		members := make([]string, 0, len(r.groups[i].users))
+		stack = append(stack[:0], int32(i))
+		seenGroup[i] = mark
+		for len(stack) > 0 {
+			g := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, u := range r.groups[g].users {
+				if seenUser[u] != mark {
+					seenUser[u] = mark
+					members = append(members, users[u].ExternalID)
+				}
+			}
+			for _, h := range edges[g] {
+				if seenGroup[h] != mark {
+					seenGroup[h] = mark
+					stack = append(stack, h)
+				}
+			}
+		}
+		out[i] = r.groups[i].Group
+		out[i].Members = members
+	}
+	return out
+}
