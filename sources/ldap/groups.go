@@ -16,10 +16,10 @@ import (
 type memberKind int
 
 const (
-	memberUnknown     memberKind = iota
-	memberDN                     // member: DNs of users and nested groups
-	memberUniqueDN               // uniqueMember: DNs, with an optional #'0101'B suffix
-	memberUID                    // memberUid: user names, matched against users.uid_attribute
+	memberUnknown  memberKind = iota
+	memberDN                  // member: DNs of users and nested groups
+	memberUniqueDN            // uniqueMember: DNs, with an optional #'0101'B suffix
+	memberUID                 // memberUid: user names, matched against users.uid_attribute
 )
 
 func kindOf(attr string) memberKind {
