@@ -53,7 +53,7 @@ func TestConformance(t *testing.T) {
 			srv.add(t, fixtureLDIF(ou, f))
 			// The proxy lets the bind and the first pages through, then
 			// drops the connection as a dying server would.
-			p := newProxy(t, hostPort(t, srv.url), proxyOptions{CutAfter: 12000})
+			p := newProxy(t, hostPort(t, srv.URL), proxyOptions{CutAfter: 12000})
 			cfg := srv.config("plain", ou)
 			cfg.URL = p.url()
 			cfg.PageSize = 40
@@ -64,7 +64,7 @@ func TestConformance(t *testing.T) {
 			ou := srv.newOU(t)
 			srv.add(t, fixtureLDIF(ou, f))
 			// Message 1 is the bind; the proxy swallows the first search.
-			p := newProxy(t, hostPort(t, srv.url), proxyOptions{StallAt: 2})
+			p := newProxy(t, hostPort(t, srv.URL), proxyOptions{StallAt: 2})
 			cfg := srv.config("plain", ou)
 			cfg.URL = p.url()
 			return newSource(t, cfg), p.started

@@ -31,35 +31,42 @@ func canonicalDN(dn string) (string, error) {
 }
 
 // appendCanonical appends the canonical form of dn to buf.
-func appendCanonical(buf []byte, dn string) ([]byte, error) {
+func appendCanonical[T ~string | ~[]byte](buf []byte, dn T) ([]byte, error) {
 	if !plainDN(dn) {
-		return appendParsed(buf, dn)
+		return appendParsed(buf, string(dn))
 	}
 	start := len(buf)
-	for rest := dn; ; {
-		rdn, tail, more := strings.Cut(rest, ",")
-		typ, value, ok := strings.Cut(rdn, "=")
-		typ = strings.Trim(typ, " ")
-		if !ok || typ == "" {
-			return appendParsed(buf[:start], dn) // reports the error
+	for i := 0; ; {
+		j := i // the RDN is dn[i:j], its type dn[i:eq]
+		for j < len(dn) && dn[j] != ',' {
+			j++
+		}
+		eq := i
+		for eq < j && dn[eq] != '=' {
+			eq++
+		}
+		ts, te := trimSpaces(dn, i, eq)
+		if eq == j || ts == te {
+			return appendParsed(buf[:start], string(dn)) // reports the error
 		}
 		if len(buf) > start {
 			buf = append(buf, ',')
 		}
-		buf = appendLower(buf, typ)
+		buf = appendLower(buf, dn, ts, te)
 		buf = append(buf, '=')
-		buf = appendLower(buf, strings.Trim(value, " "))
-		if !more {
+		vs, ve := trimSpaces(dn, eq+1, j)
+		buf = appendLower(buf, dn, vs, ve)
+		if j == len(dn) {
 			return buf, nil
 		}
-		rest = tail
+		i = j + 1
 	}
 }
 
 // plainDN reports whether dn is printable ASCII without escapes, quotes,
 // multi-valued RDNs, ';' separators or '#' values: the form the fast path of
 // appendCanonical handles.
-func plainDN(dn string) bool {
+func plainDN[T ~string | ~[]byte](dn T) bool {
 	for i := 0; i < len(dn); i++ {
 		switch c := dn[i]; {
 		case c < 0x20 || c > 0x7e:
@@ -71,8 +78,21 @@ func plainDN(dn string) bool {
 	return true
 }
 
-func appendLower(buf []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
+// trimSpaces returns the bounds of s[i:j] without its leading and trailing
+// spaces.
+func trimSpaces[T ~string | ~[]byte](s T, i, j int) (int, int) {
+	for i < j && s[i] == ' ' {
+		i++
+	}
+	for j > i && s[j-1] == ' ' {
+		j--
+	}
+	return i, j
+}
+
+// appendLower appends s[i:j] with ASCII letters in lower case.
+func appendLower[T ~string | ~[]byte](buf []byte, s T, i, j int) []byte {
+	for ; i < j; i++ {
 		c := s[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
@@ -113,7 +133,8 @@ func appendParsed(buf []byte, dn string) ([]byte, error) {
 }
 
 func appendAttr(buf []byte, a *ldap.AttributeTypeAndValue) []byte {
-	buf = appendLower(buf, strings.TrimSpace(a.Type))
+	typ := strings.TrimSpace(a.Type)
+	buf = appendLower(buf, typ, 0, len(typ))
 	buf = append(buf, '=')
 	v := strings.ToLower(a.Value)
 	for i := 0; i < len(v); i++ {

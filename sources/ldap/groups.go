@@ -1,6 +1,7 @@
 package ldap
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -90,69 +91,69 @@ func rangeAttr(attr string, low, size int) string {
 }
 
 // add reads one group entry.
-func (r *groupReader) add(e *ldap.Entry) error {
+func (r *groupReader) add(e *entry) error {
+	dn := e.DN()
 	var err error
-	r.buf, err = appendCanonical(r.buf[:0], e.DN)
-	if err != nil {
-		return &EntryError{DN: e.DN, Err: fmt.Errorf("the server sent a malformed DN: %w", err)}
+	if r.buf, err = appendCanonical(r.buf[:0], dn); err != nil {
+		return &EntryError{DN: dn, Err: fmt.Errorf("the server sent a malformed DN: %w", err)}
 	}
 	g := rawGroup{key: string(r.buf)}
-	g.Source = e.DN
-	var idAttr *ldap.EntryAttribute
-	var cn string
-	for _, a := range e.Attributes {
-		if len(a.Values) == 0 {
+	g.Source = dn
+	var id, cn []byte
+	for _, a := range e.attrs {
+		v := e.first(a)
+		if v == nil {
 			continue
 		}
-		if r.idRule.attr != "" && strings.EqualFold(a.Name, r.idRule.attr) {
-			idAttr = a
+		if r.idRule.attr != "" && equalFold(a.name, r.idRule.attr) {
+			id = v
 		}
-		if strings.EqualFold(a.Name, r.cfg.NameAttribute) {
-			g.Name = a.Values[0]
+		if equalFold(a.name, r.cfg.NameAttribute) {
+			g.Name = string(v)
 		}
-		if strings.EqualFold(a.Name, "cn") {
-			cn = a.Values[0]
+		if equalFold(a.name, "cn") {
+			cn = v
 		}
 	}
-	if g.ExternalID, err = r.idRule.id(e, g.key, idAttr); err != nil {
-		r.bad = append(r.bad, &EntryError{DN: e.DN, Err: err})
+	if g.ExternalID, err = r.idRule.id(dn, g.key, id); err != nil {
+		r.bad = append(r.bad, &EntryError{DN: dn, Err: err})
 		return nil
 	}
-	if dn, dup := r.ids[g.ExternalID]; dup {
-		r.bad = append(r.bad, &EntryError{DN: e.DN, Err: fmt.Errorf("%w (%s): %s", ErrDuplicateID, g.ExternalID, dn)})
+	if other, dup := r.ids[g.ExternalID]; dup {
+		r.bad = append(r.bad, &EntryError{DN: dn, Err: fmt.Errorf("%w (%s): %s", ErrDuplicateID, g.ExternalID, other)})
 		return nil
 	}
-	r.ids[g.ExternalID] = e.DN
+	r.ids[g.ExternalID] = dn
 	if g.Name == "" {
-		g.Name = or(cn, firstRDNValue(e.DN))
+		g.Name = or(string(cn), firstRDNValue(dn))
 	}
 	r.groups = append(r.groups, g)
-	return r.members(len(r.groups)-1, e)
+	r.members(len(r.groups)-1, e)
+	return nil
 }
 
-// members adds the member values of e to group i, and notes a further range
-// to fetch when the server sent only part of them.
-func (r *groupReader) members(i int, e *ldap.Entry) error {
+// members adds the member values of e to group i, and notes the next range
+// to fetch when the server sent only a window of them.
+func (r *groupReader) members(i int, e *entry) {
 	attr := r.cfg.MemberAttribute
-	for _, a := range e.Attributes {
-		name := a.Name
-		if len(name) < len(attr) || !strings.EqualFold(name[:len(attr)], attr) {
+	for _, a := range e.attrs {
+		name := a.name
+		if len(name) < len(attr) || !equalFold(name[:len(attr)], attr) {
 			continue
 		}
 		if len(name) > len(attr) {
-			low, high, ok := parseRange(name[len(attr):])
+			low, high, ok := parseRange(string(name[len(attr):]))
 			if !ok {
-				continue
+				continue // another option, or another attribute (memberOf)
 			}
 			if high >= 0 { // not the last window: "member;range=0-1499"
 				r.pending = append(r.pending, rangeFetch{group: i, low: high + 1, size: high - low + 1})
 			}
 		}
-		for _, v := range a.Values {
+		for _, v := range e.values(a) {
 			r.member(&r.groups[i], v)
 		}
 	}
-	return nil
 }
 
 // parseRange parses ";range=<low>-<high>" (case-insensitively), with high -1
@@ -181,12 +182,17 @@ func parseRange(opt string) (low, high int, ok bool) {
 }
 
 // member adds one member value to g.
-func (r *groupReader) member(g *rawGroup, v string) {
+func (r *groupReader) member(g *rawGroup, v []byte) {
 	if r.kind == memberUID {
-		if i, ok := r.users.byUID[strings.ToLower(strings.TrimSpace(v))]; ok {
+		r.buf = appendLower(r.buf[:0], v, 0, len(v))
+		i, ok := r.users.byUID[string(r.buf)]
+		if !ok && !isASCII(v) { // fold it the long way
+			i, ok = r.users.byUID[strings.ToLower(string(v))]
+		}
+		if ok {
 			g.users = append(g.users, i)
 		} else if r.debug {
-			r.logger.Debug("memberUid matches no user of the user search; ignored", "group", g.Source, "member", v)
+			r.logger.Debug("memberUid matches no user of the user search; ignored", "group", g.Source, "member", string(v))
 		}
 		return
 	}
@@ -194,9 +200,8 @@ func (r *groupReader) member(g *rawGroup, v string) {
 		v = stripUID(v)
 	}
 	var err error
-	r.buf, err = appendCanonical(r.buf[:0], v)
-	if err != nil {
-		r.logger.Warn("member value is not a DN; ignored", "group", g.Source, "member", v, "error", err)
+	if r.buf, err = appendCanonical(r.buf[:0], v); err != nil {
+		r.logger.Warn("member value is not a DN; ignored", "group", g.Source, "member", string(v), "error", err)
 		return
 	}
 	if i, ok := r.users.byDN[string(r.buf)]; ok {
@@ -206,20 +211,29 @@ func (r *groupReader) member(g *rawGroup, v string) {
 	key := string(r.buf)
 	if isDeletedObject(key) {
 		if r.debug {
-			r.logger.Debug("member is a deleted object; ignored", "group", g.Source, "member", v)
+			r.logger.Debug("member is a deleted object; ignored", "group", g.Source, "member", string(v))
 		}
 		return
 	}
 	g.nested = append(g.nested, key)
 }
 
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // stripUID removes the optional "#'0101'B" unique identifier that a
 // uniqueMember value may carry after the DN.
-func stripUID(v string) string {
-	if !strings.HasSuffix(v, "'B") {
+func stripUID(v []byte) []byte {
+	if !bytes.HasSuffix(v, []byte("'B")) {
 		return v
 	}
-	if i := strings.LastIndex(v, "#'"); i > 0 {
+	if i := bytes.LastIndex(v, []byte("#'")); i > 0 {
 		return v[:i]
 	}
 	return v
@@ -244,14 +258,12 @@ func (r *groupReader) fetchRanges(ctx context.Context, s *session) error {
 			name: "members of " + g.Source, base: g.Source, scope: ldap.ScopeBaseObject,
 			filter: "(objectClass=*)", attrs: []string{rangeAttr(r.cfg.MemberAttribute, f.low, f.size)},
 		}
-		res, err := s.one(ctx, q, 0)
+		err := s.one(ctx, q, 0, func(e *entry) error {
+			r.members(f.group, e)
+			return nil
+		})
 		if err != nil {
 			return err
-		}
-		for _, e := range res.Entries {
-			if err := r.members(f.group, e); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

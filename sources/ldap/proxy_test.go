@@ -86,7 +86,7 @@ func (p *proxy) upstream(client, server net.Conn, shut func()) {
 	defer shut()
 	r := bufio.NewReader(client)
 	for n := 1; ; n++ {
-		msg, err := readMessage(r)
+		msg, err := readBER(r)
 		if err != nil {
 			return
 		}
@@ -130,4 +130,27 @@ func (p *proxy) downstream(server, client net.Conn, shut func()) {
 			return
 		}
 	}
+}
+
+// readBER reads one BER element (an LDAP message) whole.
+func readBER(r *bufio.Reader) ([]byte, error) {
+	head, err := r.Peek(2)
+	if err != nil {
+		return nil, err
+	}
+	n, hl := int(head[1]), 2
+	if n&0x80 != 0 {
+		k := n & 0x7f
+		if head, err = r.Peek(2 + k); err != nil {
+			return nil, err
+		}
+		n = 0
+		for _, b := range head[2:] {
+			n = n<<8 | int(b)
+		}
+		hl += k
+	}
+	msg := make([]byte, hl+n)
+	_, err = io.ReadFull(r, msg)
+	return msg, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
@@ -56,61 +57,78 @@ type query struct {
 	attrs  []string
 }
 
-// page runs q as a paged search (RFC 2696) with pageSize entries a page,
-// handing each entry to each and dropping each page once handled, so memory
-// stays bounded by one page. Any failed page fails the whole search.
-func (s *session) page(ctx context.Context, q query, pageSize int, each func(*ldap.Entry) error) error {
-	paging := ldap.NewControlPaging(uint32(pageSize))
-	req := ldap.NewSearchRequest(q.base, q.scope, ldap.NeverDerefAliases, 0, s.timeLimit(), false,
-		q.filter, q.attrs, []ldap.Control{paging})
+// page runs q as a paged search (RFC 2696) with pageSize entries a page:
+// one request per page, each carrying the cookie of the page before. Each
+// entry is handed to each and dropped, so memory stays bounded by one
+// message. Any failed page fails the whole search.
+func (s *session) page(ctx context.Context, q query, pageSize int, each func(*entry) error) error {
+	req, err := s.request(q)
+	if err != nil {
+		return err
+	}
+	req.paged, req.pageSize = true, pageSize
 	for n := 1; ; n++ {
-		res, err := s.search(ctx, req)
+		done, err := s.run(ctx, req, each)
 		if err != nil {
-			return &SearchError{Search: q.name, BaseDN: q.base, Filter: q.filter, Page: n, Err: err}
-		}
-		for _, e := range res.Entries {
-			if err := each(e); err != nil {
+			var ee *EntryError
+			if errors.As(err, &ee) {
 				return err
 			}
+			return &SearchError{Search: q.name, BaseDN: q.base, Filter: q.filter, Page: n, Err: err}
 		}
-		next, ok := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
-		if !ok || len(next.Cookie) == 0 {
+		if done.referrals > 0 {
+			s.logger.Debug("skipped continuation references", "search", q.name, "page", n, "references", done.referrals)
+		}
+		if !done.paged || len(done.cookie) == 0 {
 			return nil // the last page, or a server that does not page and sent everything
 		}
-		paging.SetCookie(next.Cookie)
+		req.cookie = append(req.cookie[:0], done.cookie...)
 	}
 }
 
-// one runs q without paging, for a base-scope read or a probe.
-func (s *session) one(ctx context.Context, q query, sizeLimit int) (*ldap.SearchResult, error) {
-	req := ldap.NewSearchRequest(q.base, q.scope, ldap.NeverDerefAliases, sizeLimit, s.timeLimit(), false,
-		q.filter, q.attrs, nil)
-	res, err := s.search(ctx, req)
+// one runs q without paging, for a base-scope read or a probe; sizeLimit 0
+// is no limit.
+func (s *session) one(ctx context.Context, q query, sizeLimit int, each func(*entry) error) error {
+	req, err := s.request(q)
 	if err != nil {
-		return res, &SearchError{Search: q.name, BaseDN: q.base, Filter: q.filter, Page: 1, Err: err}
+		return err
 	}
-	return res, nil
+	req.sizeLimit = sizeLimit
+	if _, err := s.run(ctx, req, each); err != nil {
+		var ee *EntryError
+		if errors.As(err, &ee) {
+			return err
+		}
+		return &SearchError{Search: q.name, BaseDN: q.base, Filter: q.filter, Page: 1, Err: err}
+	}
+	return nil
 }
 
-// search runs one request, bounded by the session's timeout: when the answer
-// is not complete in time the connection is closed (a session is not reused
-// after a failure).
-func (s *session) search(ctx context.Context, req *ldap.SearchRequest) (*ldap.SearchResult, error) {
-	timer := time.AfterFunc(s.timeout, func() {
-		s.timedOut.Store(true)
-		s.conn.Close()
-	})
-	res, err := s.conn.Search(req)
-	timer.Stop()
+func (s *session) request(q query) (*searchRequest, error) {
+	f, err := ldap.CompileFilter(q.filter)
+	if err != nil {
+		return nil, &SearchError{Search: q.name, BaseDN: q.base, Filter: q.filter, Page: 1, Err: err}
+	}
+	return &searchRequest{base: q.base, scope: q.scope, timeLimit: s.timeLimit(), filter: f.Bytes(), attrs: q.attrs}, nil
+}
+
+// run sends one request and reads its answer, bounded by the session's
+// timeout. A session is not reused after a failure.
+func (s *session) run(ctx context.Context, req *searchRequest, each func(*entry) error) (searchDone, error) {
+	if err := ctx.Err(); err != nil {
+		return searchDone{}, err
+	}
+	s.conn.SetDeadline(time.Now().Add(s.timeout))
+	done, err := s.w.search(req, each)
 	switch {
 	case err == nil:
-		return res, nil
+		return done, nil
 	case ctx.Err() != nil:
-		return res, ctx.Err()
-	case s.timedOut.Load():
-		return res, fmt.Errorf("%w (%s)", ErrTimeout, s.timeout)
+		return done, ctx.Err()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return done, fmt.Errorf("%w (%s)", ErrTimeout, s.timeout)
 	}
-	return res, err
+	return done, err
 }
 
 // timeLimit is the server-side time limit sent with each request, in seconds.

@@ -2,43 +2,34 @@ package ldap
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	stdsync "sync"
-	"syscall"
 	"testing"
-	"text/template"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/dirbridge/dirbridge/sources/ldap/internal/slapdtest"
 )
 
-// The slapd harness: a private OpenLDAP server on 127.0.0.1, with its own
-// cn=config in a temporary directory, listening for plain LDAP (with
-// StartTLS) and LDAPS on free ports, with the memberof, refint and syncprov
-// overlays (test-servers.md, appendix). One instance is shared by the tests
-// of a package run, each test using its own OU; tests that need special
-// server settings start their own.
+// The slapd harness: a private OpenLDAP server on 127.0.0.1 (package
+// slapdtest) with plain LDAP, StartTLS and LDAPS. One instance is shared by
+// the tests of a package run, each test using its own OU; tests that need
+// special server settings start their own.
 
 const (
-	suffix     = "dc=example,dc=com"
-	adminDN    = "cn=admin,dc=example,dc=com"
-	adminPW    = "secret"
-	readerDN   = "cn=reader,dc=example,dc=com"
-	readerPW   = "readerpw"
-	limitedDN  = "cn=limited,dc=example,dc=com" // subject to the frontend's olcSizeLimit 500
-	limitedPW  = "limitedpw"
-	tlsDir     = "testdata/tls"
-	sizeLimit  = 500
-	startWait  = 15 * time.Second
-	readerRole = "reader"
+	suffix    = slapdtest.Suffix
+	readerDN  = slapdtest.ReaderDN
+	readerPW  = slapdtest.ReaderPW
+	limitedDN = slapdtest.LimitedDN
+	limitedPW = slapdtest.LimitedPW
+	tlsDir    = "testdata/tls"
 )
 
 // need returns the path of tool, or skips the test when it is missing; with
@@ -69,20 +60,7 @@ func fileExists(p string) bool {
 
 // slapd is one running private server.
 type slapd struct {
-	dir       string
-	url       string // ldap://127.0.0.1:port
-	ldapsURL  string // ldaps://127.0.0.1:port
-	cmd       *exec.Cmd
-	done      chan struct{}
-	adminOnce stdsync.Mutex
-}
-
-// slapdOptions tunes a private server.
-type slapdOptions struct {
-	// VerifyClient is olcTLSVerifyClient: "" (never), allow or demand.
-	VerifyClient string
-	// Seed is LDIF bulk-loaded with slapadd before the server starts.
-	Seed string
+	*slapdtest.Server
 }
 
 var (
@@ -122,10 +100,14 @@ func sharedServer(t testing.TB) *slapd {
 			sharedSlapdErr = err
 			return
 		}
-		sharedSlapd, sharedSlapdErr = startSlapd(dir, slapdOptions{})
+		var s *slapdtest.Server
+		s, sharedSlapdErr = slapdtest.Start(dir, slapdtest.Options{TLSDir: tlsDir})
+		if s != nil {
+			sharedSlapd = &slapd{s}
+		}
 		atExit(func() {
-			if sharedSlapd != nil {
-				sharedSlapd.stop()
+			if s != nil {
+				s.Stop()
 			}
 			os.RemoveAll(dir)
 		})
@@ -137,147 +119,27 @@ func sharedServer(t testing.TB) *slapd {
 }
 
 // privateServer starts a slapd of the test's own, stopped at its end.
-func privateServer(t testing.TB, opt slapdOptions) *slapd {
+func privateServer(t testing.TB, opt slapdtest.Options) *slapd {
 	t.Helper()
 	need(t, "slapd")
 	need(t, "slapadd")
-	s, err := startSlapd(t.TempDir(), opt)
+	opt.TLSDir = tlsDir
+	s, err := slapdtest.Start(t.TempDir(), opt)
 	if err != nil {
 		t.Fatalf("start slapd: %v", err)
 	}
-	t.Cleanup(s.stop)
-	return s
-}
-
-// startSlapd writes a cn=config to dir, loads it (and opt.Seed), and starts
-// slapd in the foreground on two free loopback ports.
-func startSlapd(dir string, opt slapdOptions) (*slapd, error) {
-	for _, sub := range []string{"slapd.d", "db", "run", "tls"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
-			return nil, err
-		}
-	}
-	for _, f := range []string{"ca.crt", "server.crt", "server.key"} {
-		b, err := os.ReadFile(filepath.Join(tlsDir, f))
-		if err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(filepath.Join(dir, "tls", f), b, 0o600); err != nil {
-			return nil, err
-		}
-	}
-	var cfg bytes.Buffer
-	if err := configTemplate.Execute(&cfg, map[string]string{"Dir": dir, "VerifyClient": opt.VerifyClient}); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.ldif"), cfg.Bytes(), 0o600); err != nil {
-		return nil, err
-	}
-	if out, err := exec.Command("slapadd", "-n0", "-F", filepath.Join(dir, "slapd.d"), "-l", filepath.Join(dir, "config.ldif")).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("slapadd cn=config: %v: %s", err, out)
-	}
-	seed := filepath.Join(dir, "seed.ldif")
-	if err := os.WriteFile(seed, []byte(baseLDIF+opt.Seed), 0o600); err != nil {
-		return nil, err
-	}
-	if out, err := exec.Command("slapadd", "-q", "-w", "-F", filepath.Join(dir, "slapd.d"), "-b", suffix, "-l", seed).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("slapadd seed: %v: %s", err, out)
-	}
-	var lastErr error
-	for range 3 { // a free port can be taken between the probe and the bind
-		ports, err := freePorts(2)
-		if err != nil {
-			return nil, err
-		}
-		s := &slapd{dir: dir, url: fmt.Sprintf("ldap://127.0.0.1:%d", ports[0]), ldapsURL: fmt.Sprintf("ldaps://127.0.0.1:%d", ports[1])}
-		if lastErr = s.start(); lastErr == nil {
-			return s, nil
-		}
-	}
-	return nil, lastErr
-}
-
-func (s *slapd) start() error {
-	logf, err := os.Create(filepath.Join(s.dir, "slapd.log"))
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	s.cmd = exec.Command("slapd", "-d", "0", "-h", s.url+"/ "+s.ldapsURL+"/", "-F", filepath.Join(s.dir, "slapd.d"))
-	s.cmd.Stdout, s.cmd.Stderr = logf, logf
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test binary
-	if err := s.cmd.Start(); err != nil {
-		return err
-	}
-	s.done = make(chan struct{})
-	go func() { s.cmd.Wait(); close(s.done) }()
-	deadline := time.Now().Add(startWait)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			out, _ := os.ReadFile(filepath.Join(s.dir, "slapd.log"))
-			return fmt.Errorf("slapd exited: %s", out)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if c, err := ldap.DialURL(s.url); err == nil {
-			_, err = c.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", []string{"1.1"}, nil))
-			c.Close()
-			if err == nil {
-				return nil
-			}
-		}
-	}
-	s.stop()
-	return fmt.Errorf("slapd did not answer on %s within %s", s.url, startWait)
-}
-
-// stop ends the server: SIGTERM, then SIGKILL after 5 s.
-func (s *slapd) stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-// kill ends the server at once, as a crash would.
-func (s *slapd) kill() {
-	s.cmd.Process.Kill()
-	<-s.done
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
+	t.Cleanup(s.Stop)
+	return &slapd{s}
 }
 
 // admin returns a connection bound as the rootdn.
 func (s *slapd) admin(t testing.TB) *ldap.Conn {
 	t.Helper()
-	c, err := ldap.DialURL(s.url)
+	c, err := ldap.DialURL(s.URL)
 	if err != nil {
-		t.Fatalf("dial %s: %v", s.url, err)
+		t.Fatalf("dial %s: %v", s.URL, err)
 	}
-	if err := c.Bind(adminDN, adminPW); err != nil {
+	if err := c.Bind(slapdtest.AdminDN, slapdtest.AdminPW); err != nil {
 		c.Close()
 		t.Fatalf("bind as admin: %v", err)
 	}
@@ -377,12 +239,12 @@ func parseLDIF(t testing.TB, text string) []ldifEntry {
 // openldap preset and base_dn set to ou.
 func (s *slapd) config(mode, ou string) Config {
 	c := DefaultConfig()
-	c.URL = s.url
+	c.URL = s.URL
 	switch mode {
 	case "start_tls":
 		c.StartTLS = true
 	case "ldaps":
-		c.URL = s.ldapsURL
+		c.URL = s.LDAPSURL
 	}
 	if mode != "plain" {
 		c.CAFile = filepath.Join(tlsDir, "ca.crt")
@@ -397,117 +259,3 @@ func (s *slapd) config(mode, ou string) Config {
 	return c
 }
 
-var configTemplate = template.Must(template.New("config").Parse(`dn: cn=config
-objectClass: olcGlobal
-cn: config
-olcPidFile: {{.Dir}}/run/slapd.pid
-olcArgsFile: {{.Dir}}/run/slapd.args
-olcLogLevel: none
-olcTLSCACertificateFile: {{.Dir}}/tls/ca.crt
-olcTLSCertificateFile: {{.Dir}}/tls/server.crt
-olcTLSCertificateKeyFile: {{.Dir}}/tls/server.key
-{{if .VerifyClient}}olcTLSVerifyClient: {{.VerifyClient}}
-{{end}}
-dn: cn=module{0},cn=config
-objectClass: olcModuleList
-cn: module{0}
-olcModulePath: /usr/lib/ldap
-olcModuleLoad: back_mdb
-olcModuleLoad: memberof
-olcModuleLoad: syncprov
-olcModuleLoad: refint
-
-dn: cn=schema,cn=config
-objectClass: olcSchemaConfig
-cn: schema
-
-include: file:///etc/ldap/schema/core.ldif
-include: file:///etc/ldap/schema/cosine.ldif
-include: file:///etc/ldap/schema/nis.ldif
-include: file:///etc/ldap/schema/inetorgperson.ldif
-
-# FreeIPA's ipaUniqueID and nsAccountLock (their real OIDs), so that the
-# freeipa preset can be tried on slapd; the auxiliary class is ours.
-dn: cn={4}ipa-test,cn=schema,cn=config
-objectClass: olcSchemaConfig
-cn: {4}ipa-test
-olcAttributeTypes: ( 2.16.840.1.113730.3.8.3.1 NAME 'ipaUniqueID' EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
-olcAttributeTypes: ( 2.16.840.1.113730.3.1.610 NAME 'nsAccountLock' EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
-olcObjectClasses: ( 1.3.6.1.4.1.32473.1.2.1 NAME 'dirbridgeTestIPAObject' AUXILIARY MAY ( ipaUniqueID $ nsAccountLock ) )
-
-dn: olcDatabase={-1}frontend,cn=config
-objectClass: olcDatabaseConfig
-objectClass: olcFrontendConfig
-olcDatabase: {-1}frontend
-olcSizeLimit: 500
-
-dn: olcDatabase={0}config,cn=config
-objectClass: olcDatabaseConfig
-olcDatabase: {0}config
-olcRootDN: cn=config
-olcRootPW: secret
-
-dn: olcDatabase={1}mdb,cn=config
-objectClass: olcDatabaseConfig
-objectClass: olcMdbConfig
-olcDatabase: {1}mdb
-olcSuffix: dc=example,dc=com
-olcRootDN: cn=admin,dc=example,dc=com
-olcRootPW: secret
-olcDbDirectory: {{.Dir}}/db
-olcDbMaxSize: 8589934592
-olcDbNoSync: TRUE
-olcDbIndex: objectClass eq
-olcDbIndex: uid,mail,cn eq
-olcDbIndex: member,memberOf,uniqueMember,memberUid eq
-olcDbIndex: entryCSN,entryUUID eq
-olcLastMod: TRUE
-olcLimits: dn.exact="cn=reader,dc=example,dc=com" size.soft=unlimited size.hard=unlimited size.pr=unlimited size.prtotal=unlimited time=unlimited
-olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
-olcAccess: {1}to * by dn.exact="cn=reader,dc=example,dc=com" read by users read by * none
-
-dn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config
-objectClass: olcOverlayConfig
-objectClass: olcSyncProvConfig
-olcOverlay: {0}syncprov
-olcSpCheckpoint: 100 10
-olcSpSessionLog: 10000
-
-dn: olcOverlay={1}memberof,olcDatabase={1}mdb,cn=config
-objectClass: olcOverlayConfig
-objectClass: olcMemberOf
-olcOverlay: {1}memberof
-olcMemberOfRefInt: TRUE
-olcMemberOfGroupOC: groupOfNames
-olcMemberOfMemberAD: member
-olcMemberOfMemberOfAD: memberOf
-olcMemberOfDangling: ignore
-
-dn: olcOverlay={2}refint,olcDatabase={1}mdb,cn=config
-objectClass: olcOverlayConfig
-objectClass: olcRefintConfig
-olcOverlay: {2}refint
-olcRefintAttribute: member
-`))
-
-// baseLDIF is the suffix and the two service accounts: the reader, with no
-// size limit, and the limited account, which gets the frontend's 500.
-const baseLDIF = `dn: dc=example,dc=com
-objectClass: dcObject
-objectClass: organization
-dc: example
-o: Example
-
-dn: cn=reader,dc=example,dc=com
-objectClass: organizationalRole
-objectClass: simpleSecurityObject
-cn: reader
-userPassword: readerpw
-
-dn: cn=limited,dc=example,dc=com
-objectClass: organizationalRole
-objectClass: simpleSecurityObject
-cn: limited
-userPassword: limitedpw
-
-`

@@ -94,10 +94,10 @@ func (s *Source) read(ctx context.Context, sess *session) (sync.Snapshot, error)
 		users.disabled = make(map[string]struct{})
 		q := query{name: "disabled users", base: u.BaseDN, scope: scopes[u.Scope],
 			filter: "(&" + u.Filter + u.DisabledFilter + ")", attrs: []string{"1.1"}}
-		err := sess.page(ctx, q, s.cfg.PageSize, func(e *ldap.Entry) error {
-			key, err := canonicalDN(e.DN)
+		err := sess.page(ctx, q, s.cfg.PageSize, func(e *entry) error {
+			key, err := canonicalDN(e.DN())
 			if err != nil {
-				return &EntryError{DN: e.DN, Err: fmt.Errorf("the server sent a malformed DN: %w", err)}
+				return &EntryError{DN: e.DN(), Err: fmt.Errorf("the server sent a malformed DN: %w", err)}
 			}
 			users.disabled[key] = struct{}{}
 			return nil
@@ -176,40 +176,42 @@ type probeSpec struct {
 // found has its id attribute.
 func (s *Source) probe(ctx context.Context, sess *session, p probeSpec) (string, error) {
 	q, id := p.q, p.id
+	q.attrs = []string{"1.1"}
 	if id.attr != "" {
 		q.attrs = []string{id.attr}
-	} else {
-		q.attrs = []string{"1.1"}
 	}
-	res, err := sess.one(ctx, q, 1)
+	var found, dn, ext string
+	var idErr error
+	err := sess.one(ctx, q, 1, func(e *entry) error {
+		found, dn = "1 entry read", e.DN()
+		var v []byte
+		for _, a := range e.attrs {
+			if id.attr != "" && equalFold(a.name, id.attr) {
+				v = e.first(a)
+			}
+		}
+		key, err := canonicalDN(dn)
+		if err == nil {
+			ext, err = id.id(dn, key, v)
+		}
+		if err != nil {
+			idErr = &EntryError{DN: dn, Err: err}
+		}
+		return nil
+	})
 	var se *SearchError
-	if errors.As(err, &se) && se.ResultCode() == ldap.LDAPResultSizeLimitExceeded && res != nil && len(res.Entries) == 1 {
+	if errors.As(err, &se) && se.ResultCode() == ldap.LDAPResultSizeLimitExceeded && found != "" {
 		err = nil // more than one entry matches: the limit of 1 did its job
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		return "", err
+	case idErr != nil:
+		return "", idErr
+	case found == "" && p.required:
+		return "", fmt.Errorf("ldap: %s under %s %s: no entry matches", q.name, q.base, q.filter)
+	case found == "":
+		return fmt.Sprintf("%s under %s %s: ok, no entry matches", q.name, q.base, q.filter), nil
 	}
-	if len(res.Entries) == 0 {
-		line := fmt.Sprintf("%s under %s %s: ok, no entry matches", q.name, q.base, q.filter)
-		if p.required {
-			return "", fmt.Errorf("ldap: %s under %s %s: no entry matches", q.name, q.base, q.filter)
-		}
-		return line, nil
-	}
-	e := res.Entries[0]
-	var a *ldap.EntryAttribute
-	for _, have := range e.Attributes {
-		if id.attr != "" && strings.EqualFold(have.Name, id.attr) && len(have.Values) > 0 {
-			a = have
-		}
-	}
-	key, err := canonicalDN(e.DN)
-	if err != nil {
-		return "", &EntryError{DN: e.DN, Err: err}
-	}
-	ext, err := id.id(e, key, a)
-	if err != nil {
-		return "", &EntryError{DN: e.DN, Err: err}
-	}
-	return fmt.Sprintf("%s under %s %s: ok, 1 entry read (%s, id %s)", q.name, q.base, q.filter, e.DN, ext), nil
+	return fmt.Sprintf("%s under %s %s: ok, %s (%s, id %s)", q.name, q.base, q.filter, found, dn, ext), nil
 }

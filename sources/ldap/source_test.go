@@ -14,6 +14,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dirbridge/dirbridge/sources/ldap/internal/slapdtest"
 	"github.com/dirbridge/dirbridge/sync"
 )
 
@@ -267,8 +268,8 @@ func TestSnapshot_SizeLimitIsAnError(t *testing.T) {
 
 func TestSnapshot_FailsWhenServerDiesMidRead(t *testing.T) {
 	seed := strings.ReplaceAll(bulkLDIF("ou=big,"+suffix, 3000, ""), "\n\n", "\n\n")
-	srv := privateServer(t, slapdOptions{Seed: "dn: ou=big,dc=example,dc=com\nobjectClass: organizationalUnit\n\ndn: ou=people,ou=big,dc=example,dc=com\nobjectClass: organizationalUnit\n\ndn: ou=groups,ou=big,dc=example,dc=com\nobjectClass: organizationalUnit\n\n" + seed})
-	p := newProxy(t, hostPort(t, srv.url), proxyOptions{HoldAt: 20000})
+	srv := privateServer(t, slapdtest.Options{Seed: "dn: ou=big,dc=example,dc=com\nobjectClass: organizationalUnit\n\ndn: ou=people,ou=big,dc=example,dc=com\nobjectClass: organizationalUnit\n\ndn: ou=groups,ou=big,dc=example,dc=com\nobjectClass: organizationalUnit\n\n" + seed})
+	p := newProxy(t, hostPort(t, srv.URL), proxyOptions{HoldAt: 20000})
 	cfg := srv.config("plain", "ou=big,"+suffix)
 	cfg.URL = p.url()
 	cfg.PageSize = 100
@@ -284,7 +285,7 @@ func TestSnapshot_FailsWhenServerDiesMidRead(t *testing.T) {
 		done <- err
 	}()
 	<-p.started // the read is under way: some pages have been served
-	srv.kill()
+	srv.Kill()
 	close(p.release)
 	err := <-done
 	var se *SearchError
@@ -298,7 +299,7 @@ func TestSnapshot_TimeoutIsAnError(t *testing.T) {
 	srv := sharedServer(t)
 	ou := srv.newOU(t)
 	srv.add(t, bulkLDIF(ou, 3, ""))
-	p := newProxy(t, hostPort(t, srv.url), proxyOptions{StallAt: 2})
+	p := newProxy(t, hostPort(t, srv.URL), proxyOptions{StallAt: 2})
 	cfg := srv.config("plain", ou)
 	cfg.URL = p.url()
 	cfg.Timeout = 300 * time.Millisecond
@@ -374,7 +375,7 @@ func TestSnapshot_WrongCAIsATLSError(t *testing.T) {
 }
 
 func TestSnapshot_ClientCertificate(t *testing.T) {
-	srv := privateServer(t, slapdOptions{VerifyClient: "demand", Seed: "dn: ou=t,dc=example,dc=com\nobjectClass: organizationalUnit\n\ndn: ou=people,ou=t,dc=example,dc=com\nobjectClass: organizationalUnit\n\ndn: ou=groups,ou=t,dc=example,dc=com\nobjectClass: organizationalUnit\n\n" + bulkLDIF("ou=t,"+suffix, 2, "")})
+	srv := privateServer(t, slapdtest.Options{VerifyClient: "demand", Seed: "dn: ou=t,dc=example,dc=com\nobjectClass: organizationalUnit\n\ndn: ou=people,ou=t,dc=example,dc=com\nobjectClass: organizationalUnit\n\ndn: ou=groups,ou=t,dc=example,dc=com\nobjectClass: organizationalUnit\n\n" + bulkLDIF("ou=t,"+suffix, 2, "")})
 	cfg := srv.config("ldaps", "ou=t,"+suffix)
 	if _, err := newSource(t, cfg).Snapshot(context.Background()); err == nil {
 		t.Errorf("Snapshot without a client certificate succeeded; want an error")

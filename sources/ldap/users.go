@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-ldap/ldap/v3"
-
 	"github.com/dirbridge/dirbridge/sync"
 )
 
@@ -50,20 +48,20 @@ func newIDRule(attr string, compat bool) idRule {
 	return idRule{attr: attr, guid: strings.EqualFold(attr, "objectGUID")}
 }
 
-// id returns the external id of an entry, given its canonical DN and the id
-// attribute's first value (nil when absent).
-func (r idRule) id(e *ldap.Entry, key string, a *ldap.EntryAttribute) (string, error) {
+// id returns the external id of an entry, given its DN as sent, its
+// canonical DN and the id attribute's first value (nil when absent).
+func (r idRule) id(dn, key string, v []byte) (string, error) {
 	switch {
 	case r.dn:
 		return key, nil
-	case a == nil && r.compat:
-		return e.DN, nil
-	case a == nil:
+	case v == nil && r.compat:
+		return dn, nil
+	case v == nil:
 		return "", fmt.Errorf("%w %s", ErrNoID, r.attr)
 	case r.guid:
-		return guidString(a.ByteValues[0])
+		return guidString(v)
 	}
-	return a.Values[0], nil
+	return string(v), nil
 }
 
 // userReader turns user entries into sync.Users, and indexes them by
@@ -121,70 +119,73 @@ func (r *userReader) attributes() []string {
 }
 
 // add reads one user entry.
-func (r *userReader) add(e *ldap.Entry) error {
+func (r *userReader) add(e *entry) error {
+	dn := e.DN()
 	var err error
-	r.buf, err = appendCanonical(r.buf[:0], e.DN)
-	if err != nil {
-		return &EntryError{DN: e.DN, Err: fmt.Errorf("the server sent a malformed DN: %w", err)}
+	if r.buf, err = appendCanonical(r.buf[:0], dn); err != nil {
+		return &EntryError{DN: dn, Err: fmt.Errorf("the server sent a malformed DN: %w", err)}
 	}
-	key := e.DN
-	if string(r.buf) != key { // already canonical on most servers: no copy
+	key := dn
+	if string(r.buf) != dn { // already canonical on most servers: no copy
 		key = string(r.buf)
 	}
-	var idAttr *ldap.EntryAttribute
-	var mail, prefix, name, cn, uid, uac string
+	var id, mail, prefix, name, cn, uid, uac []byte
 	c := &r.cfg
-	for _, a := range e.Attributes {
-		if len(a.Values) == 0 {
+	for _, a := range e.attrs {
+		v := e.first(a)
+		switch {
+		case v == nil:
 			continue
+		case r.idRule.attr != "" && equalFold(a.name, r.idRule.attr):
+			id = v
 		}
-		n, v := a.Name, a.Values[0]
-		if r.idRule.attr != "" && strings.EqualFold(n, r.idRule.attr) {
-			idAttr = a
-		}
-		if strings.EqualFold(n, c.EmailAttribute) {
+		// One attribute may fill several roles (uid as the id and the uid).
+		if equalFold(a.name, c.EmailAttribute) {
 			mail = v
 		}
-		if c.EmailPrefixAttribute != "" && strings.EqualFold(n, c.EmailPrefixAttribute) {
+		if c.EmailPrefixAttribute != "" && equalFold(a.name, c.EmailPrefixAttribute) {
 			prefix = v
 		}
-		if strings.EqualFold(n, c.NameAttribute) {
+		if equalFold(a.name, c.NameAttribute) {
 			name = v
 		}
-		if strings.EqualFold(n, "cn") {
+		if equalFold(a.name, "cn") {
 			cn = v
 		}
-		if r.byUID != nil && strings.EqualFold(n, c.UIDAttribute) {
+		if r.byUID != nil && equalFold(a.name, c.UIDAttribute) {
 			uid = v
 		}
-		if r.ad && strings.EqualFold(n, "userAccountControl") {
+		if r.ad && equalFold(a.name, "userAccountControl") {
 			uac = v
 		}
 	}
-	id, err := r.idRule.id(e, key, idAttr)
-	if err != nil {
-		r.bad = append(r.bad, &EntryError{DN: e.DN, Err: err})
+	u := sync.User{Source: dn}
+	if u.ExternalID, err = r.idRule.id(dn, key, id); err != nil {
+		r.bad = append(r.bad, &EntryError{DN: dn, Err: err})
 		return nil
 	}
-	if mail == "" && prefix != "" {
-		mail = prefix + c.EmailSuffix
+	switch {
+	case len(mail) > 0:
+		u.Email = string(mail)
+	case len(prefix) > 0:
+		u.Email = string(prefix) + c.EmailSuffix
 	}
-	if name == "" {
-		name = cn
+	u.Name = string(name)
+	if u.Name == "" {
+		u.Name = string(cn)
 	}
-	u := sync.User{ExternalID: id, Email: mail, Name: name, Source: e.DN}
 	if _, ok := r.disabled[key]; ok {
 		u.Disabled = true
 	}
-	if uac != "" {
-		flags, err := strconv.ParseInt(uac, 10, 64)
+	if uac != nil {
+		flags, err := strconv.ParseInt(string(uac), 10, 64)
 		if err != nil {
-			r.bad = append(r.bad, &EntryError{DN: e.DN, Err: fmt.Errorf("userAccountControl %q is not a number", uac)})
+			r.bad = append(r.bad, &EntryError{DN: dn, Err: fmt.Errorf("userAccountControl %q is not a number", uac)})
 			return nil
 		}
 		u.Disabled = u.Disabled || flags&2 != 0
 	}
-	return r.index(u, key, uid)
+	return r.index(u, key, string(uid))
 }
 
 func (r *userReader) index(u sync.User, key, uid string) error {
