@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"time"
-
 )
 
 // session is one bound connection. Closing it, or canceling the context it

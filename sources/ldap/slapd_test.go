@@ -258,4 +258,3 @@ func (s *slapd) config(mode, ou string) Config {
 	c.Timeout = 30 * time.Second
 	return c
 }
-

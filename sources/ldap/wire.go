@@ -56,7 +56,7 @@ var errMalformed = errors.New("malformed LDAP message")
 type wire struct {
 	conn net.Conn
 	r    *bufio.Reader
-	id   int   // the last message id sent
+	id   int    // the last message id sent
 	msg  []byte // the message being decoded; reused
 	out  []byte // the request being encoded; reused
 	ent  entry  // the entry handed to the reader; reused
