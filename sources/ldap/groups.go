@@ -258,6 +258,9 @@ func (r *groupReader) fetchRanges(ctx context.Context, s *session) error {
 			name: "members of " + g.Source, base: g.Source, scope: ldap.ScopeBaseObject,
 			filter: "(objectClass=*)", attrs: []string{rangeAttr(r.cfg.MemberAttribute, f.low, f.size)},
 		}
+		if r.debug {
+			r.logger.Debug("reading a further range of members", "group", g.Source, "attribute", q.attrs[0])
+		}
 		err := s.one(ctx, q, 0, func(e *entry) error {
 			r.members(f.group, e)
 			return nil

@@ -30,9 +30,19 @@ type SearchError struct {
 }
 
 // Error returns a message naming the search, its base, the page and the
-// cause, with the LDAP result code when there is one.
+// cause, with the LDAP result code when there is one and a hint for the
+// limits an administrator can raise.
 func (e *SearchError) Error() string {
-	return fmt.Sprintf("ldap: search %s under %s %s, page %d: %v", e.Search, e.BaseDN, e.Filter, e.Page, e.Err)
+	msg := fmt.Sprintf("ldap: search %s under %s %s, page %d: %v", e.Search, e.BaseDN, e.Filter, e.Page, e.Err)
+	switch e.ResultCode() {
+	case ldap.LDAPResultSizeLimitExceeded:
+		msg += " (the server caps how many entries bind_dn may read, paged or not: lift the limit for it, e.g. OpenLDAP olcLimits size.prtotal=unlimited)"
+	case ldap.LDAPResultTimeLimitExceeded:
+		msg += " (the server's time limit for bind_dn, or timeout, was reached)"
+	case ldap.LDAPResultAdminLimitExceeded:
+		msg += " (an administrative limit of the server was reached: on Active Directory, see MaxPageSize and MaxValRange)"
+	}
+	return msg
 }
 
 // Unwrap returns the cause.

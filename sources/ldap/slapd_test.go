@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -37,26 +36,17 @@ const (
 // CI green.
 func need(t testing.TB, tool string) string {
 	t.Helper()
-	path, err := exec.LookPath(tool)
+	path, err := slapdtest.Tool(tool)
 	if err == nil {
 		return path
 	}
-	for _, dir := range []string{"/usr/sbin", "/sbin"} {
-		if p := filepath.Join(dir, tool); fileExists(p) {
-			return p
-		}
-	}
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not installed (CI=true: install slapd ldap-utils samba-ad-dc samba-ad-provision ldb-tools)", tool)
+		t.Fatalf("%v (CI=true: install slapd ldap-utils samba-ad-dc samba-ad-provision ldb-tools)", err)
 	}
-	t.Skipf("%s is not installed", tool)
+	t.Skip(err)
 	return ""
 }
 
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
 
 // slapd is one running private server.
 type slapd struct {

@@ -31,6 +31,22 @@ const (
 	LimitedPW = "limitedpw"
 )
 
+// Tool returns the path of an OpenLDAP or Samba program, looking in PATH and
+// then in /usr/sbin and /sbin, where Debian puts daemons outside a normal
+// user's PATH.
+func Tool(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, dir := range []string{"/usr/sbin", "/sbin"} {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s is not installed", name)
+}
+
 // Options tunes a server.
 type Options struct {
 	// TLSDir holds ca.crt, server.crt and server.key; "" serves no TLS.
@@ -120,14 +136,22 @@ func slapadd(dir, file, text string, args ...string) error {
 		}
 	}
 	args = append(args, "-F", filepath.Join(dir, "slapd.d"), "-l", file)
-	if out, err := exec.Command("slapadd", args...).CombinedOutput(); err != nil {
+	bin, err := Tool("slapadd")
+	if err != nil {
+		return err
+	}
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("slapadd %s: %v: %s", filepath.Base(file), err, out)
 	}
 	return nil
 }
 
 func (s *Server) start(listen string, log *os.File) error {
-	s.cmd = exec.Command("slapd", "-d", "0", "-h", listen, "-F", filepath.Join(s.Dir, "slapd.d"))
+	bin, err := Tool("slapd")
+	if err != nil {
+		return err
+	}
+	s.cmd = exec.Command(bin, "-d", "0", "-h", listen, "-F", filepath.Join(s.Dir, "slapd.d"))
 	var out bytes.Buffer
 	s.cmd.Stdout, s.cmd.Stderr = &out, &out
 	if log != nil {
