@@ -47,7 +47,6 @@ func need(t testing.TB, tool string) string {
 	return ""
 }
 
-
 // slapd is one running private server.
 type slapd struct {
 	*slapdtest.Server
