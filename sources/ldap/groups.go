@@ -227,16 +227,23 @@ func isASCII(b []byte) bool {
 	return true
 }
 
-// stripUID removes the optional "#'0101'B" unique identifier that a
-// uniqueMember value may carry after the DN.
+// stripUID removes the optional unique identifier, a bit string such as
+// #'0101'B, that a uniqueMember value may carry after the DN (RFC 4517
+// nameAndOptionalUID).
 func stripUID(v []byte) []byte {
 	if !bytes.HasSuffix(v, []byte("'B")) {
 		return v
 	}
-	if i := bytes.LastIndex(v, []byte("#'")); i > 0 {
-		return v[:i]
+	i := bytes.LastIndex(v, []byte("#'"))
+	if i <= 0 {
+		return v
 	}
-	return v
+	for _, c := range v[i+2 : len(v)-2] {
+		if c != '0' && c != '1' {
+			return v
+		}
+	}
+	return v[:i]
 }
 
 // firstRDNValue returns the value of the first RDN of dn, or dn itself.
