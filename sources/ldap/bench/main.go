@@ -13,6 +13,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -157,13 +159,13 @@ func bench(users, groups, perUser int, seed uint64, pageSize, runs int, keep boo
 		if err != nil {
 			return false, err
 		}
-		d, rss, out, err := timed(exec.Command(self, "-read", srv.URL, "-page-size", fmt.Sprint(pageSize)))
+		d, rss, out, err := timed(exec.Command(self, "-read", srv.URL, "-page-size", fmt.Sprint(pageSize)), false)
 		if err != nil {
 			return false, fmt.Errorf("read: %w: %s", err, out)
 		}
 		base, ours = append(base, b), append(ours, d)
 		baseRSS, ourRSS = max(baseRSS, brss), max(ourRSS, rss)
-		fmt.Printf("run %d: ldapsearch %s, dirbridge %s (%s, peak RSS %.1f MB)\n", i+1, b.Round(time.Millisecond), d.Round(time.Millisecond), trim(out), mb(rss))
+		fmt.Printf("run %d: ldapsearch %s, dirbridge %s (%s, peak RSS %.1f MB)\n", i+1, b.Round(time.Millisecond), d.Round(time.Millisecond), out, mb(rss))
 	}
 	b, d := median(base), median(ours)
 	ratio := float64(d) / float64(b)
@@ -188,7 +190,7 @@ func ldapsearch(url string, pageSize int) (time.Duration, int64, error) {
 	} {
 		args := append([]string{"-x", "-LLL", "-H", url, "-D", slapdtest.ReaderDN, "-w", slapdtest.ReaderPW,
 			"-E", fmt.Sprintf("pr=%d/noprompt", pageSize), "-b"}, s...)
-		d, r, out, err := timed(exec.Command("ldapsearch", args...))
+		d, r, out, err := timed(exec.Command("ldapsearch", args...), true)
 		if err != nil {
 			return 0, 0, fmt.Errorf("ldapsearch: %w: %s", err, out)
 		}
@@ -198,35 +200,27 @@ func ldapsearch(url string, pageSize int) (time.Duration, int64, error) {
 	return total, rss, nil
 }
 
-// timed runs cmd with its output sent to /dev/null (its stderr and a short
-// stdout report are kept), and returns its wall time and peak RSS in KiB.
-func timed(cmd *exec.Cmd) (time.Duration, int64, string, error) {
-	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		return 0, 0, "", err
-	}
-	defer devnull.Close()
-	var out []byte
-	start := time.Now()
-	if cmd.Args[0] == "ldapsearch" {
+// timed runs cmd and returns its wall time, its peak RSS in KiB and its
+// output: stderr, and stdout unless quiet sends stdout to /dev/null.
+func timed(cmd *exec.Cmd, quiet bool) (time.Duration, int64, string, error) {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if quiet {
+		devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			return 0, 0, "", err
+		}
+		defer devnull.Close()
 		cmd.Stdout = devnull
-		var stderr bytesBuffer
-		cmd.Stderr = &stderr
-		err = cmd.Run()
-		out = stderr.b
-	} else {
-		out, err = cmd.CombinedOutput()
 	}
+	start := time.Now()
+	err := cmd.Run()
 	d := time.Since(start)
 	if err != nil {
-		return 0, 0, string(out), err
+		return 0, 0, out.String(), err
 	}
-	return d, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss, string(out), nil
+	return d, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss, strings.TrimSpace(out.String()), nil
 }
-
-type bytesBuffer struct{ b []byte }
-
-func (w *bytesBuffer) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
 
 func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
@@ -235,10 +229,3 @@ func median(ds []time.Duration) time.Duration {
 }
 
 func mb(kib int64) float64 { return float64(kib) / 1024 }
-
-func trim(s string) string {
-	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == ' ') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
