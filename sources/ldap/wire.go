@@ -29,23 +29,22 @@ const (
 	tagSequence    = 0x30
 	tagSet         = 0x31
 
-	tagBindRequest    = 0x60 // [APPLICATION 0] constructed
-	tagBindResponse   = 0x61
-	tagUnbindRequest  = 0x42 // [APPLICATION 2] primitive NULL
-	tagSearchRequest  = 0x63
-	tagSearchEntry    = 0x64
-	tagSearchDone     = 0x65
-	tagSearchRef      = 0x73
-	tagExtendedReq    = 0x77
-	tagExtendedResp   = 0x78
-	tagIntermediate   = 0x79
-	tagControls       = 0xa0 // [0] constructed, in LDAPMessage
-	tagSimpleAuth     = 0x80 // [0] primitive, in BindRequest
-	tagExtendedName   = 0x80 // [0] primitive, in ExtendedRequest
-	maxMessage        = 64 << 20
-	oidStartTLS       = "1.3.6.1.4.1.1466.20037"
-	oidPagedResults   = "1.2.840.113556.1.4.319"
-	oidNoticeOfDiscon = "1.3.6.1.4.1.1466.20036"
+	tagBindRequest   = 0x60 // [APPLICATION 0] constructed
+	tagBindResponse  = 0x61
+	tagUnbindRequest = 0x42 // [APPLICATION 2] primitive NULL
+	tagSearchRequest = 0x63
+	tagSearchEntry   = 0x64
+	tagSearchDone    = 0x65
+	tagSearchRef     = 0x73
+	tagExtendedReq   = 0x77
+	tagExtendedResp  = 0x78
+	tagIntermediate  = 0x79
+	tagControls      = 0xa0 // [0] constructed, in LDAPMessage
+	tagSimpleAuth    = 0x80 // [0] primitive, in BindRequest
+	tagExtendedName  = 0x80 // [0] primitive, in ExtendedRequest
+	maxMessage       = 64 << 20
+	oidStartTLS      = "1.3.6.1.4.1.1466.20037"
+	oidPagedResults  = "1.2.840.113556.1.4.319"
 )
 
 // errMalformed is wrapped by every error about a message the client cannot
