@@ -151,8 +151,14 @@ func (s *slapd) newOU(t testing.TB) string {
 	ouCount.Unlock()
 	name := regexp.MustCompile(`[^A-Za-z0-9-]+`).ReplaceAllString(t.Name(), "-")
 	ou := fmt.Sprintf("ou=%s-%d,%s", name, n, suffix)
-	s.add(t, fmt.Sprintf("dn: %s\nobjectClass: organizationalUnit\n\ndn: ou=people,%s\nobjectClass: organizationalUnit\n\ndn: ou=groups,%s\nobjectClass: organizationalUnit\n", ou, ou, ou))
+	s.add(t, ouLDIF(ou))
 	return ou
+}
+
+// ouLDIF is the LDIF of an OU with ou=people and ou=groups below it.
+func ouLDIF(ou string) string {
+	return fmt.Sprintf("dn: %s\nobjectClass: organizationalUnit\n\ndn: ou=people,%s\nobjectClass: organizationalUnit\n\n"+
+		"dn: ou=groups,%s\nobjectClass: organizationalUnit\n\n", ou, ou, ou)
 }
 
 // add adds the entries of an LDIF text (dn first, attr: value and

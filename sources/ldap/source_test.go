@@ -267,8 +267,7 @@ func TestSnapshot_SizeLimitIsAnError(t *testing.T) {
 }
 
 func TestSnapshot_FailsWhenServerDiesMidRead(t *testing.T) {
-	seed := strings.ReplaceAll(bulkLDIF("ou=big,"+suffix, 3000, ""), "\n\n", "\n\n")
-	srv := privateServer(t, slapdtest.Options{Seed: "dn: ou=big,dc=example,dc=com\nobjectClass: organizationalUnit\n\ndn: ou=people,ou=big,dc=example,dc=com\nobjectClass: organizationalUnit\n\ndn: ou=groups,ou=big,dc=example,dc=com\nobjectClass: organizationalUnit\n\n" + seed})
+	srv := privateServer(t, slapdtest.Options{Seed: ouLDIF("ou=big,"+suffix) + bulkLDIF("ou=big,"+suffix, 3000, "")})
 	p := newProxy(t, hostPort(t, srv.URL), proxyOptions{HoldAt: 20000})
 	cfg := srv.config("plain", "ou=big,"+suffix)
 	cfg.URL = p.url()
@@ -375,7 +374,7 @@ func TestSnapshot_WrongCAIsATLSError(t *testing.T) {
 }
 
 func TestSnapshot_ClientCertificate(t *testing.T) {
-	srv := privateServer(t, slapdtest.Options{VerifyClient: "demand", Seed: "dn: ou=t,dc=example,dc=com\nobjectClass: organizationalUnit\n\ndn: ou=people,ou=t,dc=example,dc=com\nobjectClass: organizationalUnit\n\ndn: ou=groups,ou=t,dc=example,dc=com\nobjectClass: organizationalUnit\n\n" + bulkLDIF("ou=t,"+suffix, 2, "")})
+	srv := privateServer(t, slapdtest.Options{VerifyClient: "demand", Seed: ouLDIF("ou=t,"+suffix) + bulkLDIF("ou=t,"+suffix, 2, "")})
 	cfg := srv.config("ldaps", "ou=t,"+suffix)
 	if _, err := newSource(t, cfg).Snapshot(context.Background()); err == nil {
 		t.Errorf("Snapshot without a client certificate succeeded; want an error")
@@ -461,5 +460,22 @@ func TestCheck(t *testing.T) {
 	var se *SearchError
 	if !errors.As(err, &se) || se.ResultCode() != ldap.LDAPResultNoSuchObject {
 		t.Errorf("Check with a missing base = %v; want a SearchError with code 32", err)
+	}
+}
+
+func TestSnapshot_EmailFromPrefixAndSuffix(t *testing.T) {
+	srv := sharedServer(t)
+	ou := srv.newOU(t)
+	srv.add(t, mappingLDIF(ou))
+	cfg := srv.config("plain", ou)
+	cfg.Users.EmailPrefixAttribute, cfg.Users.EmailSuffix = "uid", "@corp.example"
+	got := snapshot(t, newSource(t, cfg))
+	emails := map[string]string{}
+	for _, u := range got.Users {
+		emails[u.Name] = u.Email
+	}
+	// carol has no mail: uid + suffix; the others keep their mail.
+	if emails["Carol"] != "carol@corp.example" || emails["Dave"] != "shared@example.com" {
+		t.Errorf("emails = %v", emails)
 	}
 }
