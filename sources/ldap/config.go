@@ -164,17 +164,20 @@ func (c Config) Validate() []string {
 	validateSearch(add, "users", e.Users.BaseDN, e.Users.Scope, e.Users.Filter)
 	validateFilter(add, "users.disabled_filter", e.Users.DisabledFilter, false)
 	validateSearch(add, "groups", e.Groups.BaseDN, e.Groups.Scope, e.Groups.Filter)
+	if e.Users.EmailSuffix != "" && e.Users.EmailPrefixAttribute == "" {
+		add("users.email_suffix", "needs users.email_prefix_attribute")
+	}
 	if kindOf(e.Groups.MemberAttribute) == memberUnknown {
 		add("groups.member_attribute", "unknown attribute %q; want member, uniqueMember or memberUid", e.Groups.MemberAttribute)
 	}
-	for key, v := range map[string]string{
-		"users.id_attribute": e.Users.IDAttribute, "users.email_attribute": e.Users.EmailAttribute,
-		"users.name_attribute": e.Users.NameAttribute, "users.uid_attribute": e.Users.UIDAttribute,
-		"users.email_prefix_attribute": e.Users.EmailPrefixAttribute,
-		"groups.id_attribute":          e.Groups.IDAttribute, "groups.name_attribute": e.Groups.NameAttribute,
+	for _, a := range [][2]string{
+		{"users.id_attribute", e.Users.IDAttribute}, {"users.email_attribute", e.Users.EmailAttribute},
+		{"users.email_prefix_attribute", e.Users.EmailPrefixAttribute}, {"users.name_attribute", e.Users.NameAttribute},
+		{"users.uid_attribute", e.Users.UIDAttribute}, {"groups.id_attribute", e.Groups.IDAttribute},
+		{"groups.name_attribute", e.Groups.NameAttribute},
 	} {
-		if v != "" && !validAttributeName(v) {
-			add(key, "%q is not an attribute name", v)
+		if a[1] != "" && !validAttributeName(a[1]) {
+			add(a[0], "%q is not an attribute name", a[1])
 		}
 	}
 	switch c.Compat {
@@ -210,6 +213,9 @@ func validateConnection(e Config, add func(key, format string, args ...any)) {
 	}
 	if e.CAFile != "" && e.CAPEM != "" {
 		add("ca_file", "ca_file and ca_pem are both set; give only one")
+	}
+	if err == nil && u.Scheme == "ldap" && !e.StartTLS && (e.CAFile != "" || e.CAPEM != "" || e.ClientCertFile != "" || e.InsecureSkipVerify) {
+		add("url", "is ldap:// without start_tls, so the TLS settings would be ignored: use ldaps:// or set start_tls")
 	}
 	if e.CAPEM != "" && !x509.NewCertPool().AppendCertsFromPEM([]byte(e.CAPEM)) {
 		add("ca_pem", "holds no PEM certificate")

@@ -38,6 +38,8 @@ func TestValidate_NamesEveryProblem(t *testing.T) {
 		{"URLWithDN", func(c *Config) { c.URL = "ldap://x/dc=example" }, []string{"url: must be scheme://host[:port] only"}},
 		{"StartTLSWithLDAPS", func(c *Config) { c.StartTLS = true }, []string{"start_tls: cannot be used with an ldaps:// url"}},
 		{"TwoCAs", func(c *Config) { c.CAFile, c.CAPEM = "/ca.pem", "x" }, []string{"ca_file: ca_file and ca_pem are both set", "ca_pem: holds no PEM certificate"}},
+		{"TLSSettingsOnPlainLDAP", func(c *Config) { c.URL, c.CAFile = "ldap://x", "/ca.pem" }, []string{"url: is ldap:// without start_tls"}},
+		{"SuffixWithoutPrefix", func(c *Config) { c.Users.EmailSuffix = "@x" }, []string{"users.email_suffix: needs users.email_prefix_attribute"}},
 		{"HalfClientCert", func(c *Config) { c.ClientCertFile = "/c.pem" }, []string{"client_cert_file: client_cert_file and client_key_file go together"}},
 		{"NoPassword", func(c *Config) { c.BindPassword = "" }, []string{"bind_password (or bind_password_file) is required"}},
 		{"TwoPasswords", func(c *Config) { c.BindPasswordFile = "/pw" }, []string{"bind_password and bind_password_file are both set"}},
