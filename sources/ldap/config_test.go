@@ -1,11 +1,14 @@
 package ldap
 
 import (
+	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
 )
 
 // valid returns a minimal valid configuration.
@@ -141,5 +144,30 @@ func TestScope_ChangesWithWhatIsReadOnly(t *testing.T) {
 		if c.Scope() == base {
 			t.Errorf("Scope did not change with %s", name)
 		}
+	}
+}
+
+// TestConfig_ExampleDecodesStrictly decodes testdata/example.yaml (the block
+// for config.example.yaml) the way dirbridge's loader does: onto
+// DefaultConfig, rejecting unknown keys.
+func TestConfig_ExampleDecodesStrictly(t *testing.T) {
+	b, err := os.ReadFile("testdata/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if problems := c.Validate(); len(problems) > 0 {
+		t.Errorf("Validate: %q", problems)
+	}
+	want := DefaultConfig()
+	want.URL, want.BindDN, want.BindPassword, want.BaseDN = "ldaps://ldap.example.com:636", "cn=reader,dc=example,dc=com", "${LDAP_PASSWORD}", "dc=example,dc=com"
+	want.Users.Scope, want.Groups.Scope = "sub", "sub"
+	if d := cmp.Diff(want, c); d != "" {
+		t.Errorf("example (-defaults +decoded):\n%s", d)
 	}
 }
