@@ -6,7 +6,7 @@ BIN      ?= bin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test vet fmt-check demo clean
+.PHONY: all build test vet fmt-check demo clean bench-ldap
 
 all: build
 
@@ -29,6 +29,10 @@ fmt-check:
 ## demo: emulated organization + sample directory: dry-run, sync, dry-run again
 demo: build
 	./cmd/dirbridge/demo/demo.sh $(BIN)
+
+## bench-ldap: 100k users in a private slapd, dirbridge's read against ldapsearch's
+bench-ldap:
+	sources/ldap/bench/run.sh
 
 clean:
 	rm -rf $(BIN)

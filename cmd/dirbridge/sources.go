@@ -7,6 +7,7 @@ import (
 
 	"github.com/dirbridge/dirbridge/sources/file"
 	"github.com/dirbridge/dirbridge/sources/jumpcloud"
+	ldapsource "github.com/dirbridge/dirbridge/sources/ldap"
 	"github.com/dirbridge/dirbridge/sources/scim"
 	"github.com/dirbridge/dirbridge/sync"
 )
@@ -17,6 +18,8 @@ type SourceConfig struct {
 	Type string `yaml:"type"`
 	// File configures source.type file.
 	File file.Config `yaml:"file"`
+	// LDAP configures source.type ldap.
+	LDAP ldapsource.Config `yaml:"ldap"`
 	// JumpCloud configures source.type jumpcloud.
 	JumpCloud jumpcloud.Config `yaml:"jumpcloud"`
 	// SCIM configures source.type scim.
@@ -24,7 +27,7 @@ type SourceConfig struct {
 }
 
 func defaultSourceConfig() SourceConfig {
-	return SourceConfig{File: file.DefaultConfig(), JumpCloud: jumpcloud.DefaultConfig(), SCIM: scim.DefaultConfig()}
+	return SourceConfig{File: file.DefaultConfig(), LDAP: ldapsource.DefaultConfig(), JumpCloud: jumpcloud.DefaultConfig(), SCIM: scim.DefaultConfig()}
 }
 
 // source is what dirbridge needs of a directory: a snapshot, and a cheap
@@ -65,6 +68,7 @@ var sourceKinds = []struct {
 	sourceKind
 }{
 	{"file", kind(func(c *SourceConfig) file.Config { return c.File }, file.New)},
+	{"ldap", kind(func(c *SourceConfig) ldapsource.Config { return c.LDAP }, ldapsource.New)},
 	{"jumpcloud", kind(func(c *SourceConfig) jumpcloud.Config { return c.JumpCloud }, jumpcloud.New)},
 	{"scim", kind(func(c *SourceConfig) scim.Config { return c.SCIM }, scim.New)},
 }
