@@ -32,7 +32,7 @@ type Dir struct {
 // with mode 0700 when it is missing. An existing directory keeps its mode.
 func Open(path string) (*Dir, error) {
 	if path == "" {
-		return nil, errors.New("statedir: no state directory given (set --state-dir, or run under systemd with StateDirectory=)")
+		return nil, errors.New("statedir: no state directory given")
 	}
 	path = filepath.Clean(path)
 	if err := os.MkdirAll(path, 0o700); err != nil {
