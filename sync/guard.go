@@ -19,6 +19,7 @@ const (
 	GuardScopeChange = "scope_change"
 	GuardSourceDrop  = "source_drop"
 	GuardSeats       = "seats"
+	GuardStalePlan   = "stale_plan"
 )
 
 // Hold is what a refusal holds back.

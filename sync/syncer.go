@@ -58,6 +58,18 @@ type RunOptions struct {
 	Scope string
 	// Now is the run's time; zero means time.Now().
 	Now time.Time
+	// Approved, when set, is a reviewed plan to apply exactly instead of a
+	// new one, provided the directory and the organization still have the
+	// fingerprints it was made from (else the run is refused). The deletion
+	// guards are not asked again: a person approved the plan.
+	Approved *Approval
+}
+
+// Approval is a reviewed plan: its operations and the fingerprints of the
+// snapshot and state it was made from.
+type Approval struct {
+	Source, State string
+	Ops           []Op
 }
 
 // Result is what one run did.
@@ -156,6 +168,12 @@ func (s *Syncer) run(ctx context.Context, ro RunOptions, res *Result, log *slog.
 	opt := s.Options
 	opt.Ledger, opt.Now = ro.Ledger, ro.Now
 	res.Plan = Diff(want, have, opt)
+	if ro.Approved != nil {
+		if r := approve(ro.Approved, want, have, &res.Plan); r != nil {
+			res.Refusals = append(res.Refusals, r)
+		}
+		ro.Force, ro.AcceptScopeChange = true, true
+	}
 	if err := s.check(ctx, ro, res, log); err != nil {
 		return err
 	}
@@ -177,6 +195,25 @@ func (s *Syncer) run(ctx context.Context, ro RunOptions, res *Result, log *slog.
 		res.Ledger = s.nextLedger(ro, res)
 	}
 	return errors.Join(applyErr, JoinRefusals(res.Refusals))
+}
+
+// approve puts the approved operations in the plan, or returns a refusal
+// when what the plan was made from has changed.
+func approve(a *Approval, want Snapshot, have OrgState, p *Plan) *Refusal {
+	var changed []string
+	if want.Fingerprint() != a.Source {
+		changed = append(changed, "the directory")
+	}
+	if have.Fingerprint() != a.State {
+		changed = append(changed, "the organization")
+	}
+	if len(changed) > 0 {
+		return &Refusal{Guard: GuardStalePlan, Hold: HoldAll, Held: a.Ops,
+			Reason: strings.Join(changed, " and ") + " changed since the plan was saved; make and review a new plan " +
+				"(dirbridge sync --dry-run --save-plan FILE)"}
+	}
+	p.Ops = a.Ops
+	return nil
 }
 
 // check runs the guards over the plan and records their refusals.
