@@ -78,6 +78,8 @@ type Result struct {
 	Started  time.Time
 	Duration time.Duration
 	DryRun   bool
+	// Planned is true once the run has read both sides and made its plan.
+	Planned bool
 	// Plan is the plan the run made; empty when reading failed.
 	Plan Plan
 	// Snapshot and State are what the run read (Snapshot normalized).
@@ -168,6 +170,7 @@ func (s *Syncer) run(ctx context.Context, ro RunOptions, res *Result, log *slog.
 	opt := s.Options
 	opt.Ledger, opt.Now = ro.Ledger, ro.Now
 	res.Plan = Diff(want, have, opt)
+	res.Planned = true
 	if ro.Approved != nil {
 		if r := approve(ro.Approved, want, have, &res.Plan); r != nil {
 			res.Refusals = append(res.Refusals, r)
