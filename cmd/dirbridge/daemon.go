@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	stdsync "sync"
 	"syscall"
 	"time"
 
 	"github.com/dirbridge/dirbridge/sync"
+	"github.com/dirbridge/dirbridge/sync/metrics"
 	"github.com/dirbridge/dirbridge/systemd"
 )
 
@@ -26,12 +28,22 @@ type daemon struct {
 	common *commonFlags
 	dir    string // the state directory, fixed for the process (it holds the lock)
 
+	metrics *metrics.Metrics
+
 	mu     stdsync.Mutex
 	app    *app
 	sched  sync.Schedule
 	status string
 	next   time.Time
+
+	// lastAlert and lastAlertAt keep a standing refusal from alerting at
+	// every run: it alerts when the refusal changes, and daily while it lasts.
+	lastAlert   string
+	lastAlertAt time.Time
 }
+
+// realertAfter is how often a refusal that stands is alerted again.
+const realertAfter = 24 * time.Hour
 
 // runDaemon is `dirbridge run`.
 func (m *Main) runDaemon(ctx context.Context, args []string) error {
@@ -52,8 +64,25 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 		return err
 	}
 	defer unlock()
-	d := &daemon{m: m, common: common, dir: a.state.Path(), app: a, sched: sched}
+	d := &daemon{m: m, common: common, dir: a.state.Path(), app: a, sched: sched, metrics: metrics.New(buildVersion())}
+	a.observe = d.metrics.Observe
 	log := a.logger
+	var prev lastRun
+	if a.state.Load(lastRunFile, &prev) == nil && !prev.LastOK.IsZero() {
+		d.metrics.SetLastSuccess(prev.LastOK)
+	}
+	if listen := a.cfg.Metrics.Listen; listen != "" {
+		ln, err := metrics.Listen(listen)
+		if err != nil {
+			return err
+		}
+		log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+		go func() {
+			if err := metrics.Serve(ctx, ln, d.metrics.Handler(a.cfg.Metrics.HealthMaxAge, time.Now), log); err != nil {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
+	}
 	log.Info("dirbridge started", "version", buildVersion(), "schedule", a.cfg.Run.Schedule, "state_dir", d.dir,
 		"source", a.cfg.Source.Type, "organization", a.cfg.Bitwarden.OrganizationID)
 	notify(log, "READY=1\nSTATUS=starting: first sync")
@@ -72,7 +101,10 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 		Run:        d.run,
 		Stop:       func(err error) bool { return errors.Is(err, errSCIMStop) },
 		Logger:     log,
-		OnNext:     d.setNext,
+		OnNext: func(t time.Time) {
+			d.metrics.SetNextRun(t)
+			d.setNext(t)
+		},
 	}
 	err = s.Loop(ctx)
 	notify(log, "STOPPING=1")
@@ -91,6 +123,7 @@ func (d *daemon) run(ctx context.Context) error {
 	a := d.current()
 	res, err := a.runOnce(ctx, sync.RunOptions{})
 	d.report(res, err)
+	d.alert(ctx, a, res)
 	var r *sync.Refusal
 	switch {
 	case errors.As(err, &r) && hasGuard(res, sync.GuardSCIM):
@@ -99,6 +132,25 @@ func (d *daemon) run(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// alert sends the run's refusals, unless the same refusal was alerted less
+// than realertAfter ago.
+func (d *daemon) alert(ctx context.Context, a *app, res *sync.Result) {
+	if res == nil || len(res.Refusals) == 0 {
+		d.lastAlert = ""
+		return
+	}
+	var sig strings.Builder
+	for _, r := range res.Refusals {
+		fmt.Fprintf(&sig, "%s:%d;", r.Guard, len(r.Held))
+	}
+	if sig.String() == d.lastAlert && time.Since(d.lastAlertAt) < realertAfter {
+		a.logger.Info("refusal stands; already alerted", "since", d.lastAlertAt.Format(time.RFC3339))
+		return
+	}
+	d.lastAlert, d.lastAlertAt = sig.String(), time.Now()
+	a.alert(ctx, res)
 }
 
 func hasGuard(res *sync.Result, guard string) bool {
@@ -191,6 +243,7 @@ func (d *daemon) reload() error {
 	if err != nil {
 		return err
 	}
+	a.observe = d.metrics.Observe
 	d.mu.Lock()
 	d.app, d.sched = a, sched
 	d.mu.Unlock()

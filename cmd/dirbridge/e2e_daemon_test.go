@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	stdsync "sync"
 	"syscall"
@@ -128,6 +131,20 @@ func (d *daemonProc) exitCode(t *testing.T) int {
 	return d.cmd.ProcessState.ExitCode()
 }
 
+var metricsAddr = regexp.MustCompile(`msg="serving metrics" url=(http://\S+/metrics)`)
+
+// scrape GETs url and returns the body.
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 func directoryOf(n int) string {
 	var b strings.Builder
 	b.WriteString("users:\n")
@@ -150,15 +167,44 @@ func countByExt(org bwemu.Org) map[string]int {
 func TestE2E_Daemon(t *testing.T) {
 	e := newEnv(t, bwemu.Options{}, bwemu.Org{Members: []bwemu.Member{{Email: "owner@example.com", Status: bwemu.StatusConfirmed, Type: bwemu.TypeOwner}}})
 	e.writeDirectory(directoryOf(3))
-	e.writeConfig("run:\n  schedule: \"@every 1s\"\n")
+	e.writeConfig("run:\n  schedule: \"@every 1s\"\nmetrics:\n  listen: 127.0.0.1:0\n")
 	ns := newNotifySocket(t)
 	d := e.startDaemon("NOTIFY_SOCKET="+ns.path, "WATCHDOG_USEC=200000")
 
 	// It syncs at start, tells systemd it is ready, and pings the watchdog.
-	waitFor(t, "the first sync", func() bool { return len(countByExt(e.emu.Dump())) == 3 })
+	waitFor(t, "the first sync", func() bool {
+		select {
+		case <-d.done:
+			t.Fatalf("the daemon exited: %v\n%s", d.err, d.stderr)
+		default:
+		}
+		return len(countByExt(e.emu.Dump())) == 3
+	})
 	waitFor(t, "READY=1", func() bool { return ns.has("READY=1") })
 	waitFor(t, "WATCHDOG=1", func() bool { return ns.has("WATCHDOG=1") })
 	waitFor(t, "a STATUS line", func() bool { return ns.has("STATUS=last sync ok") })
+
+	// It serves metrics that describe the run, and a health check.
+	var metricsURL string
+	waitFor(t, "the metrics address", func() bool {
+		if m := metricsAddr.FindStringSubmatch(d.stderr.String()); m != nil {
+			metricsURL = m[1]
+		}
+		return metricsURL != ""
+	})
+	body := scrape(t, metricsURL)
+	for _, want := range []string{`dirbridge_runs_total{result="ok"} 1`, `dirbridge_operations_applied_total{action="invite"} 3`,
+		"dirbridge_source_users 3", "dirbridge_org_members ", `dirbridge_guard_refusals_total{guard="max_deletes"} 0`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if !strings.Contains(body, "dirbridge_last_success_timestamp_seconds") {
+		t.Error("metrics lack the last success")
+	}
+	if h := scrape(t, strings.TrimSuffix(metricsURL, "/metrics")+"/healthz"); !strings.HasPrefix(h, "ok") {
+		t.Errorf("/healthz = %q", h)
+	}
 
 	// It syncs again on schedule.
 	e.writeDirectory(directoryOf(4))

@@ -89,6 +89,7 @@ func (m *Main) runApply(ctx context.Context, args []string) error {
 	}
 	defer unlock()
 	res, err := a.runOnce(ctx, sync.RunOptions{Approved: &sync.Approval{Source: saved.Source, State: saved.State, Ops: ops}})
+	a.alert(ctx, res)
 	if res != nil && res.Planned {
 		if werr := writeResult(m.Stdout, *output, res); werr != nil {
 			return errors.Join(err, werr)

@@ -44,8 +44,9 @@ func checkListen(addr string) string {
 	if err != nil {
 		return fmt.Sprintf("must be host:port, such as 127.0.0.1:9466 (or :9466 for every interface), got %q", addr)
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return fmt.Sprintf("the port must be a number from 1 to 65535, got %q", port)
+	// Port 0 picks a free port, logged at start (for tests and ad-hoc runs).
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Sprintf("the port must be a number from 0 to 65535, got %q", port)
 	}
 	return ""
 }

@@ -20,12 +20,9 @@ const ResultError = "error"
 // results lists every value of runs_total's result label.
 var results = []string{"ok", "no_changes", "dry_run", "refused", "failed", "stopped", ResultError}
 
-// guards lists every guard of sync/guard.go, so that each series exists
-// before the guard first trips.
-var guards = []string{
-	sync.GuardSCIM, sync.GuardEmptySource, sync.GuardMaxDeletes, sync.GuardThreshold,
-	sync.GuardScopeChange, sync.GuardSourceDrop, sync.GuardSeats,
-}
+// guards lists every guard, so that each series exists before the guard
+// first trips.
+var guards = sync.Guards
 
 // durationBuckets suit runs from a tenth of a second to an hour.
 var durationBuckets = []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600}

@@ -54,7 +54,7 @@ type run struct {
 // applied is a run that planned p against have and applied all of it,
 // starting at t0+at and taking 90 seconds.
 func applied(at time.Duration, p sync.Plan, have sync.OrgState) run {
-	res := &sync.Result{Started: t0.Add(at), Duration: 90 * time.Second, Plan: p, State: have, Applied: map[sync.Action]int{}}
+	res := &sync.Result{Planned: true, Started: t0.Add(at), Duration: 90 * time.Second, Plan: p, State: have, Applied: map[sync.Action]int{}}
 	for _, op := range p.Ops {
 		res.Applied[op.Action]++
 		res.Done = append(res.Done, op)
@@ -106,11 +106,11 @@ func TestOutcome(t *testing.T) {
 		{"ReadFailed", readFailed(0), ResultError},
 		{"Applied", applied(0, plan(3, 0, 0, ops(sync.ActionInvite, 3)), org(1, 0)), "ok"},
 		{"NothingToDo", applied(0, plan(3, 0, 3), org(4, 0)), "no_changes"},
-		{"DryRun", run{&sync.Result{DryRun: true, Plan: plan(3, 0, 0, ops(sync.ActionInvite, 3))}, nil}, "dry_run"},
-		{"DryRunSeatPreflightFailed", run{&sync.Result{DryRun: true, Plan: plan(3, 0, 0, ops(sync.ActionInvite, 3))}, fail}, ResultError},
+		{"DryRun", run{&sync.Result{Planned: true, DryRun: true, Plan: plan(3, 0, 0, ops(sync.ActionInvite, 3))}, nil}, "dry_run"},
+		{"DryRunSeatPreflightFailed", run{&sync.Result{Planned: true, DryRun: true, Plan: plan(3, 0, 0, ops(sync.ActionInvite, 3))}, fail}, ResultError},
 		{"Refused", refused(0, plan(0, 0, 5, ops(sync.ActionRevoke, 5)), sync.GuardEmptySource), "refused"},
-		{"Failed", run{&sync.Result{Failed: []sync.OpError{{Op: ops(sync.ActionInvite, 1)[0], Err: fail}}}, fail}, "failed"},
-		{"Stopped", run{&sync.Result{Stopped: true}, context.Canceled}, "stopped"},
+		{"Failed", run{&sync.Result{Planned: true, Failed: []sync.OpError{{Op: ops(sync.ActionInvite, 1)[0], Err: fail}}}, fail}, "failed"},
+		{"Stopped", run{&sync.Result{Planned: true, Stopped: true}, context.Canceled}, "stopped"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,7 +270,7 @@ func TestObserve(t *testing.T) {
 		},
 	}, {
 		name: "DryRunPlansAndIsNoSuccess",
-		runs: []run{{res: &sync.Result{Started: t0, Duration: time.Second, DryRun: true,
+		runs: []run{{res: &sync.Result{Planned: true, Started: t0, Duration: time.Second, DryRun: true,
 			Plan: plan(3, 0, 0, ops(sync.ActionInvite, 3)), State: org(1, 0), Applied: map[sync.Action]int{}}}},
 		want: map[string]float64{
 			`dirbridge_runs_total{result="dry_run"}`:              1,
