@@ -191,3 +191,28 @@ func TestConfigExample_IsValidAndComplete(t *testing.T) {
 		t.Errorf("config.example.yaml does not document %s", k)
 	}
 }
+
+// FuzzParseConfig feeds the loader hostile documents: it must report
+// problems, never panic, and never accept a configuration that fails its
+// own validation.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(validConfig))
+	f.Add([]byte("source: {type: ldap, ldap: {url: 'ldaps://x', base_dn: 'dc=x'}}\nbitwarden: {cloud: eu}\n"))
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte("source:\n  type: ${BW_CLIENT_SECRET}$${X}\n"))
+	f.Add([]byte("safety: {thresholds: {revoke: {count: -1}}}\nrun: {schedule: '@every 0s'}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, problems := ParseConfig(data, env(map[string]string{"BW_CLIENT_SECRET": "s"}))
+		if cfg == nil && len(problems) == 0 {
+			t.Fatal("no configuration and no problems")
+		}
+		if cfg != nil {
+			if len(problems) > 0 {
+				t.Fatalf("a configuration and problems: %v", problems)
+			}
+			if ps := cfg.Validate(); len(ps) > 0 {
+				t.Fatalf("accepted a configuration that fails validation: %v", ps)
+			}
+		}
+	})
+}

@@ -169,7 +169,7 @@ func parseYAML(data []byte) (sync.Snapshot, error) {
 		if errors.Is(err, io.EOF) {
 			return sync.Snapshot{}, errors.New("the file is empty")
 		}
-		return sync.Snapshot{}, err
+		return sync.Snapshot{}, errors.New(goTypes.Replace(err.Error()))
 	}
 	// A second pass over the node tree finds each record's line.
 	var root yaml.Node
@@ -203,6 +203,20 @@ func parseYAML(data []byte) (sync.Snapshot, error) {
 	}
 	return snap, nil
 }
+
+// goTypes rewrites the decoder's Go type names into words for the file's
+// author.
+var goTypes = strings.NewReplacer(
+	"into struct { Users []file.fileUser \"yaml:\\\"users\\\"\"; Groups []file.fileGroup \"yaml:\\\"groups\\\"\" }", "where the file's mapping of users and groups belongs",
+	"into []file.fileUser", "where the list of users belongs",
+	"into []file.fileGroup", "where the list of groups belongs",
+	"into file.fileUser", "where a user record belongs",
+	"into file.fileGroup", "where a group record belongs",
+	"in type file.fileUser", "in a user record",
+	"in type file.fileGroup", "in a group record",
+	"yaml: unmarshal errors:\n  ", "",
+	"cannot unmarshal", "cannot read",
+)
 
 // checkID returns the problem with a record's id, or "": it must be set and
 // unique. seen maps ids to the records that used them.
