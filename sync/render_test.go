@@ -3,34 +3,11 @@ package sync_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/dirbridge/dirbridge/sync"
+	"github.com/dirbridge/dirbridge/sync/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run go test ./sync -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 // samplePlan holds every action and a note.
 func samplePlan() sync.Plan {
@@ -79,7 +56,7 @@ func TestPlan_WriteText(t *testing.T) {
 			if err := plan.WriteText(&buf); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name, buf.Bytes())
+			golden.Check(t, name, buf.Bytes())
 		})
 	}
 }
@@ -89,7 +66,7 @@ func TestPlan_WriteJSON(t *testing.T) {
 	if err := samplePlan().WriteJSON(&buf); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "plan.json.golden", buf.Bytes())
+	golden.Check(t, "plan.json.golden", buf.Bytes())
 
 	var decoded struct {
 		Summary    map[string]int   `json:"summary"`

@@ -2,36 +2,14 @@ package alert
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/dirbridge/dirbridge/sync"
+	"github.com/dirbridge/dirbridge/sync/internal/golden"
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update to create it): %v", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file (run go test ./sync/alert -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 // The operations of the sample plans.
 var (
@@ -202,5 +180,5 @@ func TestAlert_JSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "alert.golden", append(b, '\n'))
+	golden.Check(t, "alert.golden", append(b, '\n'))
 }
