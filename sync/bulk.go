@@ -66,6 +66,22 @@ type BulkSink interface {
 	ApplyBulk(ctx context.Context, ops []Op) []OpError
 }
 
+// StatelessSink is a bulk sink that cannot read the organization at all
+// (Vaultwarden offers only the import endpoint). The Syncer then plans
+// against the organization as its ledger remembers it (Ledger.OrgState),
+// and sends every operation through ApplyBulk.
+type StatelessSink interface {
+	BulkSink
+	// Stateless reports whether the sink cannot read the organization.
+	Stateless() bool
+}
+
+// stateless reports whether s must plan from its ledger.
+func stateless(s Sink) bool {
+	ss, ok := s.(StatelessSink)
+	return ok && ss.Stateless()
+}
+
 // bulkOps returns the plan's bulk operations.
 func bulkOps(ops []Op) []Op {
 	var out []Op

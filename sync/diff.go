@@ -50,6 +50,11 @@ type Options struct {
 	RemoveAfterRuns int
 	// Now is the time of the run, for the grace period.
 	Now time.Time
+	// ImportOnly plans for an organization reached only through the import
+	// endpoint (Vaultwarden), which can revoke but not remove members and
+	// never deletes groups: removals become revocations and group deletions
+	// are reported instead.
+	ImportOnly bool
 }
 
 // DefaultProtectedRoles are the roles dirbridge never revokes or removes:
@@ -240,11 +245,13 @@ func (d *differ) gone(m *Member, extID, reason string) {
 		if m.Status != StatusRevoked || d.opt.OnMissing == MissingRemove {
 			d.protectedNote(m, reason)
 		}
-	case d.opt.OnMissing == MissingRemove && d.removalDue(extID):
+	case d.opt.OnMissing == MissingRemove && d.opt.ImportOnly && m.Status == StatusRevoked:
+		// Revoked, and the import cannot remove: nothing more to do.
+	case d.opt.OnMissing == MissingRemove && !d.opt.ImportOnly && d.removalDue(extID):
 		delete(d.keepGroups, extID)
 		d.op(Op{Action: ActionRemove, MemberID: m.ID, Email: m.Email, ExternalID: extID, Name: m.Name, Reason: reason})
 	case m.Status != StatusRevoked:
-		if d.opt.OnMissing == MissingRemove {
+		if d.opt.OnMissing == MissingRemove && !d.opt.ImportOnly {
 			reason += "; removal after the grace period"
 		}
 		d.op(Op{Action: ActionRevoke, MemberID: m.ID, Email: m.Email, ExternalID: extID, Name: m.Name, Reason: reason})
@@ -356,6 +363,10 @@ func (d *differ) groups() {
 		}
 		if !d.opt.AdoptForeign && !d.opt.Ledger.ownsGroup(og.ExternalID) {
 			d.note("foreign_group", og.Name, fmt.Sprintf("external id %q is not one dirbridge manages; left alone", og.ExternalID))
+			continue
+		}
+		if d.opt.ImportOnly {
+			d.note("group_not_deleted", og.Name, "gone from the directory, but the import endpoint cannot delete groups; delete it by hand")
 			continue
 		}
 		d.op(Op{Action: ActionDeleteGroup, GroupID: og.ID, ExternalID: og.ExternalID, Name: og.Name, Reason: "not in directory"})

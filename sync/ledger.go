@@ -2,6 +2,8 @@ package sync
 
 import (
 	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -33,12 +35,17 @@ type LedgerMember struct {
 	AbsentSince time.Time `json:"absent_since,omitzero"`
 	// AbsentRuns counts the consecutive runs that found it so.
 	AbsentRuns int `json:"absent_runs,omitempty"`
+	// Revoked is true when the member was revoked as of the last run.
+	Revoked bool `json:"revoked,omitempty"`
 }
 
 // LedgerGroup is what the ledger knows of one managed group.
 type LedgerGroup struct {
 	Name  string    `json:"name"`
 	Since time.Time `json:"since"`
+	// Members are the group's members' external ids, kept only for an
+	// organization whose state cannot be read (see StatelessSink).
+	Members []string `json:"members,omitempty"`
 }
 
 // NewLedger returns an empty ledger.
@@ -72,6 +79,9 @@ type LedgerUpdate struct {
 	// CountAbsence counts this run in the absence of members gone from the
 	// directory. False when a guard doubted the directory read.
 	CountAbsence bool
+	// KeepMemberships records each group's members, for an organization
+	// whose state cannot be read.
+	KeepMemberships bool
 }
 
 // Next returns the ledger after a run that read want and have and carried out
@@ -99,11 +109,14 @@ func (l *Ledger) Next(want Snapshot, have OrgState, done []Op, now time.Time, up
 		held[id] = true
 	}
 
-	// The organization's members after the run, by external id.
+	// The organization's members after the run, by external id, and
+	// whether each is revoked.
 	inOrg := make(map[string]string, len(have.Members))
+	revoked := make(map[string]bool, len(have.Members))
 	for _, m := range have.Members {
 		if m.ExternalID != "" {
 			inOrg[m.ExternalID] = m.Email
+			revoked[m.ExternalID] = m.Status == StatusRevoked
 		}
 	}
 	for _, op := range done {
@@ -112,6 +125,10 @@ func (l *Ledger) Next(want Snapshot, have OrgState, done []Op, now time.Time, up
 			inOrg[op.ExternalID] = op.Email
 		case ActionRemove:
 			delete(inOrg, op.ExternalID)
+		case ActionRevoke:
+			revoked[op.ExternalID] = true
+		case ActionRestore:
+			revoked[op.ExternalID] = false
 		}
 	}
 	for ext, email := range inOrg {
@@ -124,6 +141,7 @@ func (l *Ledger) Next(want Snapshot, have OrgState, done []Op, now time.Time, up
 			entry = LedgerMember{Since: now}
 		}
 		entry.Email = email
+		entry.Revoked = revoked[ext]
 		switch {
 		case held[ext] || !up.CountAbsence:
 			// Present but unusable, or a doubted read: neither absent nor back.
@@ -144,12 +162,15 @@ func (l *Ledger) Next(want Snapshot, have OrgState, done []Op, now time.Time, up
 			groups[g.ExternalID] = g.Name
 		}
 	}
+	memberships := map[string][]string{}
 	for _, op := range done {
 		switch op.Action {
 		case ActionCreateGroup, ActionUpdateGroup:
 			groups[op.ExternalID] = op.Name
 		case ActionDeleteGroup:
 			delete(groups, op.ExternalID)
+		case ActionSetGroupMembers:
+			memberships[op.ExternalID] = op.Members
 		}
 	}
 	wantGroups := make(map[string]bool, len(want.Groups))
@@ -165,9 +186,46 @@ func (l *Ledger) Next(want Snapshot, have OrgState, done []Op, now time.Time, up
 			entry.Since = now
 		}
 		entry.Name = name
+		if m, ok := memberships[ext]; ok && up.KeepMemberships {
+			entry.Members = slices.Clone(m)
+		} else if !up.KeepMemberships {
+			entry.Members = nil
+		}
 		next.Groups[ext] = entry
 	}
 	return next
+}
+
+// ledgerID is the organization id the ledger's synthesized state gives a
+// member or group: the organization's own ids are unknown.
+func ledgerID(ext string) string { return "ledger:" + ext }
+
+// OrgState returns the organization as the ledger remembers it, for a sink
+// that cannot read it (Vaultwarden): every managed member, revoked or not,
+// and every managed group with its members. A nil ledger remembers an empty
+// organization.
+func (l *Ledger) OrgState() OrgState {
+	var s OrgState
+	if l == nil {
+		return s
+	}
+	for ext, m := range l.Members {
+		status := StatusConfirmed
+		if m.Revoked {
+			status = StatusRevoked
+		}
+		s.Members = append(s.Members, Member{ID: ledgerID(ext), Email: m.Email, ExternalID: ext, Status: status, Type: TypeUser})
+	}
+	for ext, g := range l.Groups {
+		og := OrgGroup{ID: ledgerID(ext), Name: g.Name, ExternalID: ext, MemberIDs: []string{}}
+		for _, m := range g.Members {
+			og.MemberIDs = append(og.MemberIDs, ledgerID(m))
+		}
+		s.Groups = append(s.Groups, og)
+	}
+	slices.SortFunc(s.Members, func(a, b Member) int { return strings.Compare(a.ExternalID, b.ExternalID) })
+	slices.SortFunc(s.Groups, func(a, b OrgGroup) int { return strings.Compare(a.ExternalID, b.ExternalID) })
+	return s
 }
 
 // Clone returns a deep copy.

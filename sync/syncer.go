@@ -161,7 +161,7 @@ func (s *Syncer) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 }
 
 func (s *Syncer) run(ctx context.Context, ro RunOptions, res *Result, log *slog.Logger) error {
-	want, have, scim, err := s.read(ctx)
+	want, have, scim, err := s.read(ctx, ro.Ledger)
 	if err != nil {
 		return err
 	}
@@ -172,6 +172,7 @@ func (s *Syncer) run(ctx context.Context, ro RunOptions, res *Result, log *slog.
 	}
 	opt := s.Options
 	opt.Ledger, opt.Now = ro.Ledger, ro.Now
+	opt.ImportOnly = stateless(s.Sink)
 	res.Plan = Diff(want, have, opt)
 	res.Planned = true
 	if ro.Approved != nil {
@@ -188,9 +189,7 @@ func (s *Syncer) run(ctx context.Context, ro RunOptions, res *Result, log *slog.
 	}
 	s.logRefusals(log, res.Refusals)
 	if ro.DryRun {
-		if _, ok := s.Sink.(BulkSink); ok && s.Bulk.Mode != "" {
-			res.Plan.MarkBulk(s.Bulk)
-		}
+		s.markBulk(&res.Plan)
 		return JoinRefusals(res.Refusals)
 	}
 	var applyErr error
@@ -255,7 +254,7 @@ func (s *Syncer) nextLedger(ro RunOptions, res *Result) *Ledger {
 		}
 	}
 	next := ro.Ledger.Next(res.Snapshot, res.State, res.Done, ro.Now,
-		LedgerUpdate{AdoptForeign: s.Options.AdoptForeign, CountAbsence: !doubted})
+		LedgerUpdate{AdoptForeign: s.Options.AdoptForeign, CountAbsence: !doubted, KeepMemberships: stateless(s.Sink)})
 	if !doubted {
 		next.Scope = ro.Scope
 		next.SourceUsers = res.Plan.SourceUsers
@@ -275,8 +274,24 @@ func (s *Syncer) logRefusals(log *slog.Logger, rs []*Refusal) {
 	}
 }
 
+// markBulk marks the operations that take the bulk path: under the bulk
+// options, or all of them for a sink that has nothing else.
+func (s *Syncer) markBulk(p *Plan) {
+	switch {
+	case stateless(s.Sink):
+		for i := range p.Ops {
+			p.Ops[i].Bulk = true
+		}
+	case s.Bulk.Mode != "":
+		if _, ok := s.Sink.(BulkSink); ok {
+			p.MarkBulk(s.Bulk)
+		}
+	}
+}
+
 // read fetches the directory, the organization and the SCIM state at once.
-func (s *Syncer) read(ctx context.Context) (Snapshot, OrgState, bool, error) {
+// A stateless sink's organization is the one the ledger remembers.
+func (s *Syncer) read(ctx context.Context, ledger *Ledger) (Snapshot, OrgState, bool, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -292,6 +307,10 @@ func (s *Syncer) read(ctx context.Context) (Snapshot, OrgState, bool, error) {
 		}
 	})
 	wg.Go(func() {
+		if stateless(s.Sink) {
+			have = ledger.OrgState()
+			return
+		}
 		if have, sinkErr = s.Sink.State(ctx); sinkErr != nil {
 			cancel()
 		}
@@ -327,12 +346,10 @@ func (s *Syncer) apply(ctx context.Context, ops []Op, res *Result, log *slog.Log
 	if timeout == 0 {
 		timeout = 2 * time.Minute
 	}
-	if _, ok := s.Sink.(BulkSink); ok && s.Bulk.Mode != "" {
-		p := Plan{Ops: ops}
-		p.MarkBulk(s.Bulk)
-		ops = p.Ops
-		res.Plan.MarkBulk(s.Bulk)
-	}
+	p := Plan{Ops: ops}
+	s.markBulk(&p)
+	ops = p.Ops
+	s.markBulk(&res.Plan)
 	var errs []error
 	bulkDone := false
 	for i, op := range ops {
