@@ -23,23 +23,7 @@ func (s *Sink) State(ctx context.Context) (sync.OrgState, error) {
 	if err != nil {
 		return sync.OrgState{}, err
 	}
-	state := sync.OrgState{
-		Members: make([]sync.Member, 0, len(members)),
-		Groups:  make([]sync.OrgGroup, 0, len(groups)),
-	}
-	for _, m := range members {
-		state.Members = append(state.Members, sync.Member{
-			ID:         m.ID,
-			Email:      m.Email,
-			Name:       str(m.Name),
-			ExternalID: str(m.ExternalID),
-			Status:     sync.MemberStatus(m.Status),
-			Type:       sync.MemberType(m.Type),
-		})
-	}
-	for _, g := range groups {
-		state.Groups = append(state.Groups, sync.OrgGroup{ID: g.ID, Name: g.Name, ExternalID: str(g.ExternalID)})
-	}
+	state := sync.OrgState{Members: toMembers(members), Groups: toGroups(groups)}
 	if err := s.readGroupMembers(ctx, state.Groups); err != nil {
 		return sync.OrgState{}, err
 	}
@@ -48,6 +32,31 @@ func (s *Sink) State(ctx context.Context) (sync.OrgState, error) {
 	s.mu.Unlock()
 	s.logger.Debug("read organization", "members", len(state.Members), "groups", len(state.Groups))
 	return state, nil
+}
+
+// toMembers converts the API's members to the model's.
+func toMembers(members []memberResponse) []sync.Member {
+	out := make([]sync.Member, 0, len(members))
+	for _, m := range members {
+		out = append(out, sync.Member{
+			ID:         m.ID,
+			Email:      m.Email,
+			Name:       str(m.Name),
+			ExternalID: str(m.ExternalID),
+			Status:     sync.MemberStatus(m.Status),
+			Type:       sync.MemberType(m.Type),
+		})
+	}
+	return out
+}
+
+// toGroups converts the API's groups to the model's, without members.
+func toGroups(groups []groupResponse) []sync.OrgGroup {
+	out := make([]sync.OrgGroup, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, sync.OrgGroup{ID: g.ID, Name: g.Name, ExternalID: str(g.ExternalID)})
+	}
+	return out
 }
 
 // listMembers returns every member (GET /public/members).
@@ -149,6 +158,15 @@ type index struct {
 	memberByExt   map[string]string // lower-cased external id -> member id
 	memberByEmail map[string]string // lower-cased email -> member id
 	groupByExt    map[string]string // external id -> group id
+	// importBlock and importGroupBlock say why the import endpoint would
+	// answer 500 on this organization to every request, or to every request
+	// with groups; "" when it would not. ImportOrganizationUsersAndGroups-
+	// Command builds dictionaries that throw on a duplicate key: of the
+	// members' external ids (on every request), of the emails of members
+	// without one (when members are imported), of the groups' external ids
+	// (when groups are). External ids are compared here without case, so
+	// a rare false alarm only makes ApplyBulk take the slower path.
+	importBlock, importGroupBlock string
 }
 
 func newIndex(members []sync.Member, groups []sync.OrgGroup) *index {
@@ -157,13 +175,32 @@ func newIndex(members []sync.Member, groups []sync.OrgGroup) *index {
 		memberByEmail: make(map[string]string, len(members)),
 		groupByExt:    make(map[string]string, len(groups)),
 	}
+	var unlinked map[string]bool
 	for _, m := range members {
+		switch {
+		case m.ExternalID == "":
+			if unlinked == nil {
+				unlinked = map[string]bool{}
+			}
+			if unlinked[m.Email] && x.importBlock == "" {
+				x.importBlock = fmt.Sprintf("two members without an external id have the email %s", m.Email)
+			}
+			unlinked[m.Email] = true
+		case x.importBlock == "":
+			if _, dup := x.memberByExt[strings.ToLower(m.ExternalID)]; dup {
+				x.importBlock = fmt.Sprintf("two members have the external id %q (one is %s)", m.ExternalID, m.Email)
+			}
+		}
 		x.addMember(m.ID, m.Email, m.ExternalID)
 	}
 	for _, g := range groups {
-		if g.ExternalID != "" {
-			x.groupByExt[g.ExternalID] = g.ID
+		if g.ExternalID == "" {
+			continue
 		}
+		if _, dup := x.groupByExt[g.ExternalID]; dup && x.importGroupBlock == "" {
+			x.importGroupBlock = fmt.Sprintf("two groups have the external id %q (one is %q)", g.ExternalID, g.Name)
+		}
+		x.groupByExt[g.ExternalID] = g.ID
 	}
 	return x
 }
@@ -208,15 +245,7 @@ func (s *Sink) loadIndex(ctx context.Context) (*index, error) {
 	if err != nil {
 		return nil, err
 	}
-	x = &index{memberByExt: map[string]string{}, memberByEmail: map[string]string{}, groupByExt: map[string]string{}}
-	for _, m := range members {
-		x.addMember(m.ID, m.Email, str(m.ExternalID))
-	}
-	for _, g := range groups {
-		if e := str(g.ExternalID); e != "" {
-			x.groupByExt[e] = g.ID
-		}
-	}
+	x = newIndex(toMembers(members), toGroups(groups))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.idx == nil {

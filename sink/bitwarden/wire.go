@@ -75,6 +75,36 @@ type groupMembers struct {
 	MemberIDs []string `json:"memberIds"`
 }
 
+// importRequest is an OrganizationImportRequestModel (POST
+// /public/organization/import). Members and Groups hold encoded
+// importMember and importGroup entries; neither may be null (a 500).
+// InviteUsersAfterProvisioning is always sent: servers from v2026.7.0 read
+// false as "stage without an invitation", older ones ignore it.
+type importRequest struct {
+	Groups                       []json.RawMessage `json:"groups"`
+	Members                      []json.RawMessage `json:"members"`
+	OverwriteExisting            bool              `json:"overwriteExisting"`
+	LargeImport                  bool              `json:"largeImport"`
+	InviteUsersAfterProvisioning bool              `json:"inviteUsersAfterProvisioning"`
+}
+
+// importMember is an OrganizationImportMemberRequestModel. Deleted is sent
+// even when false, as Vaultwarden requires it.
+type importMember struct {
+	Email      string `json:"email"`
+	ExternalID string `json:"externalId"`
+	Deleted    bool   `json:"deleted"`
+}
+
+// importGroup is an OrganizationImportGroupRequestModel.
+// MemberExternalIDs replaces the group's membership and must not be null
+// (a 500).
+type importGroup struct {
+	Name              string   `json:"name"`
+	ExternalID        string   `json:"externalId"`
+	MemberExternalIDs []string `json:"memberExternalIds"`
+}
+
 // errorResponse is the error envelope: the Public API's
 // {"object":"error","message","errors"}, the internal shape of the rate
 // limiter and Vaultwarden's (validationErrors), and OAuth's
