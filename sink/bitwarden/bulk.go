@@ -245,4 +245,3 @@ func (s *Sink) applyEach(ctx context.Context, b *bulkPlan, idx []int) {
 		}
 	}
 }
-
