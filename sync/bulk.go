@@ -49,7 +49,10 @@ func (p *Plan) MarkBulk(opt BulkOptions) {
 	}
 	use := opt.Mode == BulkAlways || (opt.Mode == BulkAuto && p.Counts()[ActionInvite] >= threshold)
 	for i := range p.Ops {
-		p.Ops[i].Bulk = use && p.Ops[i].Action.Bulkable()
+		// The import drops members it cannot name by external id, so a
+		// change that must keep some by their organization id stays on
+		// the API.
+		p.Ops[i].Bulk = use && p.Ops[i].Action.Bulkable() && len(p.Ops[i].KeepIDs) == 0
 	}
 }
 
@@ -94,6 +97,7 @@ func (s *Syncer) applyBulk(ctx context.Context, ops []Op, res *Result) ([]OpErro
 	for i, op := range ops {
 		if !bad[i] {
 			res.Applied[op.Action]++
+			res.Done = append(res.Done, op)
 		}
 	}
 	return failed, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // OnMissing says what happens to a managed member who is gone from the
@@ -33,6 +34,22 @@ type Options struct {
 	ProtectedRoles []MemberType
 	// ProtectedEmails lists members (by lower-case email) never touched.
 	ProtectedEmails []string
+	// Ledger is what dirbridge manages, from earlier runs. A member or group
+	// with an external id that is neither in the ledger nor yielded by the
+	// directory is foreign: reported and left alone. Nil treats every
+	// external id as managed and removes without a grace period.
+	Ledger *Ledger
+	// AdoptForeign manages foreign members and groups too.
+	AdoptForeign bool
+	// RemoveAfter and RemoveAfterRuns are the grace period of
+	// MissingRemove: an absent (or disabled) member is revoked at once and
+	// removed only once it has been absent for RemoveAfter and for
+	// RemoveAfterRuns consecutive runs (each condition applies when it is
+	// set; with neither, removal is immediate).
+	RemoveAfter     time.Duration
+	RemoveAfterRuns int
+	// Now is the time of the run, for the grace period.
+	Now time.Time
 }
 
 // DefaultProtectedRoles are the roles dirbridge never revokes or removes:
@@ -81,6 +98,9 @@ type differ struct {
 	emailOf         map[string]string // user or member external id -> email
 	protected       map[MemberType]bool
 	protectedEmails map[string]bool
+	// owned reports whether dirbridge manages the member with this
+	// external id (see Options.Ledger).
+	owned func(ext string) bool
 }
 
 func newDiffer(want Snapshot, have OrgState, opt Options) *differ {
@@ -134,7 +154,14 @@ func (d *differ) members() {
 		}
 		d.memberByExt[m.ExternalID] = m
 		emailTaken[email] = m
-		if d.manageable(m) {
+	}
+	wantUser := make(map[string]bool, len(d.want.Users))
+	for _, u := range d.want.Users {
+		wantUser[u.ExternalID] = true
+	}
+	d.owned = func(ext string) bool { return d.opt.AdoptForeign || wantUser[ext] || d.opt.Ledger.ownsMember(ext) }
+	for ext, m := range d.memberByExt {
+		if d.owned(ext) && d.manageable(m) {
 			d.plan.ManagedMembers++
 		}
 	}
@@ -194,6 +221,9 @@ func (d *differ) members() {
 		case wantEmail[email]:
 			// Noted above as a conflict: the person is in the directory
 			// under another external id. Never take access away for that.
+		case !d.owned(m.ExternalID):
+			d.note("foreign", m.Email, fmt.Sprintf("external id %q is not one dirbridge manages (another tool's, or from before it); "+
+				"left alone (set sync.adopt_foreign: true to manage it)", m.ExternalID))
 		default:
 			d.gone(m, m.ExternalID, "not in directory")
 		}
@@ -210,12 +240,52 @@ func (d *differ) gone(m *Member, extID, reason string) {
 		if m.Status != StatusRevoked || d.opt.OnMissing == MissingRemove {
 			d.protectedNote(m, reason)
 		}
-	case d.opt.OnMissing == MissingRemove:
+	case d.opt.OnMissing == MissingRemove && d.removalDue(extID):
 		delete(d.keepGroups, extID)
 		d.op(Op{Action: ActionRemove, MemberID: m.ID, Email: m.Email, ExternalID: extID, Name: m.Name, Reason: reason})
 	case m.Status != StatusRevoked:
+		if d.opt.OnMissing == MissingRemove {
+			reason += "; removal after the grace period"
+		}
 		d.op(Op{Action: ActionRevoke, MemberID: m.ID, Email: m.Email, ExternalID: extID, Name: m.Name, Reason: reason})
+	default:
+		if d.opt.OnMissing == MissingRemove {
+			d.note("removal_pending", m.Email, "revoked; "+d.removalWhen(extID))
+		}
 	}
+}
+
+// removalDue reports whether a member absent (or disabled) has served the
+// grace period of MissingRemove, counting this run.
+func (d *differ) removalDue(ext string) bool {
+	if d.opt.Ledger == nil || (d.opt.RemoveAfter <= 0 && d.opt.RemoveAfterRuns <= 0) {
+		return true
+	}
+	entry, ok := d.opt.Ledger.Members[ext]
+	if !ok || entry.AbsentSince.IsZero() {
+		return false // absent from this run on
+	}
+	if d.opt.RemoveAfter > 0 && d.opt.Now.Sub(entry.AbsentSince) < d.opt.RemoveAfter {
+		return false
+	}
+	return d.opt.RemoveAfterRuns <= 0 || entry.AbsentRuns+1 >= d.opt.RemoveAfterRuns
+}
+
+// removalWhen says when a revoked member will be removed.
+func (d *differ) removalWhen(ext string) string {
+	entry := d.opt.Ledger.Members[ext]
+	since := entry.AbsentSince
+	if since.IsZero() {
+		since = d.opt.Now
+	}
+	var parts []string
+	if d.opt.RemoveAfter > 0 {
+		parts = append(parts, "from "+since.Add(d.opt.RemoveAfter).UTC().Format(time.RFC3339))
+	}
+	if d.opt.RemoveAfterRuns > 0 {
+		parts = append(parts, fmt.Sprintf("after %d more run(s)", max(d.opt.RemoveAfterRuns-entry.AbsentRuns-1, 1)))
+	}
+	return "to be removed " + strings.Join(parts, " and ")
 }
 
 // manageable reports whether dirbridge may revoke or remove m.
@@ -247,12 +317,18 @@ func (d *differ) groups() {
 			continue
 		}
 		orgByExt[g.ExternalID] = g
-		d.plan.ManagedGroups++
 	}
 
 	wanted := make(map[string]bool, len(d.want.Groups))
 	for _, g := range d.want.Groups {
 		wanted[g.ExternalID] = true
+	}
+	for ext := range orgByExt {
+		if wanted[ext] || d.opt.AdoptForeign || d.opt.Ledger.ownsGroup(ext) {
+			d.plan.ManagedGroups++
+		}
+	}
+	for _, g := range d.want.Groups {
 		og := orgByExt[g.ExternalID]
 		desired := make([]string, 0, len(g.Members))
 		for _, id := range g.Members {
@@ -278,6 +354,10 @@ func (d *differ) groups() {
 		if og.ExternalID == "" || wanted[og.ExternalID] || orgByExt[og.ExternalID] != og {
 			continue
 		}
+		if !d.opt.AdoptForeign && !d.opt.Ledger.ownsGroup(og.ExternalID) {
+			d.note("foreign_group", og.Name, fmt.Sprintf("external id %q is not one dirbridge manages; left alone", og.ExternalID))
+			continue
+		}
 		d.op(Op{Action: ActionDeleteGroup, GroupID: og.ID, ExternalID: og.ExternalID, Name: og.Name, Reason: "not in directory"})
 	}
 }
@@ -291,8 +371,9 @@ func (d *differ) membership(og *OrgGroup, name string, desired []string, memberB
 	for _, id := range desired {
 		want[id] = true
 	}
-	var removed []string
+	var removed, removedIDs []string
 	have := make(map[string]bool, len(og.MemberIDs))
+	d.plan.ManagedMemberships += len(og.MemberIDs)
 	for _, mid := range og.MemberIDs {
 		ext, ok := d.extOf[mid]
 		switch {
@@ -303,6 +384,7 @@ func (d *differ) membership(og *OrgGroup, name string, desired []string, memberB
 			have[ext] = true
 			if !want[ext] {
 				removed = append(removed, d.emailOf[ext])
+				removedIDs = append(removedIDs, mid)
 			}
 		default:
 			// A member without an external id (added by hand) or not in the
@@ -312,6 +394,7 @@ func (d *differ) membership(og *OrgGroup, name string, desired []string, memberB
 				email = strings.ToLower(m.Email)
 			}
 			removed = append(removed, email)
+			removedIDs = append(removedIDs, mid)
 		}
 	}
 	var added []string
@@ -330,7 +413,9 @@ func (d *differ) membership(og *OrgGroup, name string, desired []string, memberB
 	slices.Sort(members)
 	slices.Sort(added)
 	slices.Sort(removed)
-	d.op(Op{Action: ActionSetGroupMembers, GroupID: og.ID, ExternalID: og.ExternalID, Name: name, Members: members, Added: added, Removed: removed, Reason: "membership changed"})
+	slices.Sort(removedIDs)
+	d.op(Op{Action: ActionSetGroupMembers, GroupID: og.ID, ExternalID: og.ExternalID, Name: name, Members: members,
+		Added: added, Removed: removed, RemovedIDs: removedIDs, Reason: "membership changed"})
 }
 
 func (d *differ) emails(ids []string) []string {

@@ -196,7 +196,7 @@ func TestDiff(t *testing.T) {
 			},
 			wantOps: []sync.Op{
 				{Action: sync.ActionSetGroupMembers, GroupID: "G1", ExternalID: "g1", Name: "Eng", Members: []string{"u2"},
-					Added: []string{"bob@example.com"}, Removed: []string{"alice@example.com", "hand@example.com"}, Reason: "membership changed"},
+					Added: []string{"bob@example.com"}, Removed: []string{"alice@example.com", "hand@example.com"}, RemovedIDs: []string{"m1", "m3"}, Reason: "membership changed"},
 			},
 		},
 		{

@@ -105,6 +105,12 @@ type Op struct {
 	// the change adds and takes out, sorted. They are for reports and guards.
 	Added   []string
 	Removed []string
+	// RemovedIDs are the organization ids of the members the change takes
+	// out of the group (set_group_members).
+	RemovedIDs []string
+	// KeepIDs are organization member ids the group keeps whatever Members
+	// says: set when a guard holds a membership change's removals back.
+	KeepIDs []string
 	// Reason says why the operation is planned, in a few words.
 	Reason string
 	// Bulk is true when the operation goes through the organization import
@@ -152,6 +158,8 @@ type Plan struct {
 	ManagedMembers int
 	// ManagedGroups is the number of organization groups it considers its own.
 	ManagedGroups int
+	// ManagedMemberships is the number of memberships in those groups.
+	ManagedMemberships int
 }
 
 // Empty reports whether the plan changes nothing.

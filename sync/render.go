@@ -123,6 +123,8 @@ type JSONOp struct {
 	Members    []string `json:"members,omitempty"`
 	Added      []string `json:"added,omitempty"`
 	Removed    []string `json:"removed,omitempty"`
+	// RemovedIDs are the organization ids of the removed members.
+	RemovedIDs []string `json:"removed_ids,omitempty"`
 	Reason     string   `json:"reason,omitempty"`
 	// Path is "import" for an operation on the bulk path, else "api".
 	Path string `json:"path"`
@@ -145,7 +147,7 @@ func (p Plan) JSON() JSONPlan {
 		jo := JSONOp{
 			Action: op.Action.String(), ExternalID: op.ExternalID, Name: op.Name, OldName: op.OldName,
 			MemberID: op.MemberID, GroupID: op.GroupID, Members: op.Members, Added: op.Added, Removed: op.Removed,
-			Reason: op.Reason, Path: "api",
+			RemovedIDs: op.RemovedIDs, Reason: op.Reason, Path: "api",
 		}
 		if op.Bulk {
 			jo.Path = "import"

@@ -42,12 +42,34 @@ type Syncer struct {
 	OpTimeout time.Duration
 }
 
-// RunOptions are the choices of one run.
+// RunOptions are the choices and inputs of one run.
 type RunOptions struct {
 	// DryRun plans and checks but changes nothing.
 	DryRun bool
-	// Force overrides the deletion guards (never the SCIM guard).
+	// Force overrides the deletion thresholds and the source-drop guard
+	// (never the SCIM guard, nor a scope change).
 	Force bool
+	// AcceptScopeChange accepts a changed scope (see CheckHistory).
+	AcceptScopeChange bool
+	// Ledger is the ledger of earlier runs; nil keeps none (every external
+	// id is managed, no grace period, no history guards).
+	Ledger *Ledger
+	// Scope is the fingerprint of what the source reads now.
+	Scope string
+	// Now is the run's time; zero means time.Now().
+	Now time.Time
+	// Approved, when set, is a reviewed plan to apply exactly instead of a
+	// new one, provided the directory and the organization still have the
+	// fingerprints it was made from (else the run is refused). The deletion
+	// guards are not asked again: a person approved the plan.
+	Approved *Approval
+}
+
+// Approval is a reviewed plan: its operations and the fingerprints of the
+// snapshot and state it was made from.
+type Approval struct {
+	Source, State string
+	Ops           []Op
 }
 
 // Result is what one run did.
@@ -56,8 +78,18 @@ type Result struct {
 	Started  time.Time
 	Duration time.Duration
 	DryRun   bool
+	// Planned is true once the run has read both sides and made its plan.
+	Planned bool
 	// Plan is the plan the run made; empty when reading failed.
 	Plan Plan
+	// Snapshot and State are what the run read (Snapshot normalized).
+	Snapshot Snapshot
+	State    OrgState
+	// Done lists the operations that took effect.
+	Done []Op
+	// Ledger is the ledger after the run; nil after a dry run or a failed
+	// read, and when the run kept none.
+	Ledger *Ledger
 	// Warnings are the directory entries Normalize changed or left out.
 	Warnings []Note
 	// Refusals are the guards that held the plan back.
@@ -114,6 +146,9 @@ func (r *Result) Outcome() string {
 // matching ErrRefused; a failed read returns before planning and changes
 // nothing.
 func (s *Syncer) Run(ctx context.Context, ro RunOptions) (*Result, error) {
+	if ro.Now.IsZero() {
+		ro.Now = time.Now()
+	}
 	res := &Result{RunID: newRunID(), Started: time.Now(), DryRun: ro.DryRun, Applied: map[Action]int{}}
 	log := s.logger().With("run_id", res.RunID)
 	err := s.run(ctx, ro, res, log)
@@ -128,34 +163,113 @@ func (s *Syncer) run(ctx context.Context, ro RunOptions, res *Result, log *slog.
 		return err
 	}
 	want, res.Warnings = Normalize(want)
+	res.Snapshot, res.State = want, have
 	for _, n := range res.Warnings {
 		log.Warn("directory entry left out or changed", "entry", n.Subject, "kind", n.Kind, "detail", n.Message)
 	}
-	res.Plan = Diff(want, have, s.Options)
-	if _, ok := s.Sink.(BulkSink); ok && s.Bulk.Mode != "" {
-		res.Plan.MarkBulk(s.Bulk)
+	opt := s.Options
+	opt.Ledger, opt.Now = ro.Ledger, ro.Now
+	res.Plan = Diff(want, have, opt)
+	res.Planned = true
+	if ro.Approved != nil {
+		if r := approve(ro.Approved, want, have, &res.Plan); r != nil {
+			res.Refusals = append(res.Refusals, r)
+		}
+		ro.Force, ro.AcceptScopeChange = true, true
+	}
+	if err := s.check(ctx, ro, res, log); err != nil {
+		return err
 	}
 	if scim {
 		res.Refusals = append(res.Refusals, SCIMRefusal(res.Plan))
 	}
+	s.logRefusals(log, res.Refusals)
+	if ro.DryRun {
+		if _, ok := s.Sink.(BulkSink); ok && s.Bulk.Mode != "" {
+			res.Plan.MarkBulk(s.Bulk)
+		}
+		return JoinRefusals(res.Refusals)
+	}
+	var applyErr error
+	if ops := res.Plan.Allowed(res.Refusals); len(ops) > 0 {
+		applyErr = s.apply(ctx, ops, res, log)
+	}
+	if ro.Ledger != nil {
+		res.Ledger = s.nextLedger(ro, res)
+	}
+	return errors.Join(applyErr, JoinRefusals(res.Refusals))
+}
+
+// approve puts the approved operations in the plan, or returns a refusal
+// when what the plan was made from has changed.
+func approve(a *Approval, want Snapshot, have OrgState, p *Plan) *Refusal {
+	var changed []string
+	if want.Fingerprint() != a.Source {
+		changed = append(changed, "the directory")
+	}
+	if have.Fingerprint() != a.State {
+		changed = append(changed, "the organization")
+	}
+	if len(changed) > 0 {
+		return &Refusal{Guard: GuardStalePlan, Hold: HoldAll, Held: a.Ops,
+			Reason: strings.Join(changed, " and ") + " changed since the plan was saved; make and review a new plan " +
+				"(dirbridge sync --dry-run --save-plan FILE)"}
+	}
+	p.Ops = a.Ops
+	return nil
+}
+
+// check runs the guards over the plan and records their refusals.
+func (s *Syncer) check(ctx context.Context, ro RunOptions, res *Result, log *slog.Logger) error {
 	if !ro.Force {
 		res.Refusals = append(res.Refusals, Check(res.Plan, s.Limits)...)
 	}
+	lim := s.Limits
+	if ro.Force {
+		lim.MaxSourceDropPercent = 0
+	}
+	res.Refusals = append(res.Refusals, CheckHistory(res.Plan, ro.Ledger, ro.Scope, ro.AcceptScopeChange, lim)...)
+	if sc, ok := s.Sink.(SeatCounter); ok && res.Plan.Counts()[ActionInvite] > 0 {
+		seats, err := sc.Seats(ctx)
+		if err != nil {
+			return fmt.Errorf("seat preflight: %w", err)
+		}
+		if r := SeatRefusal(res.Plan, res.State, seats); r != nil {
+			res.Refusals = append(res.Refusals, r)
+		}
+	}
+	return nil
+}
+
+// nextLedger returns the ledger after an applied run. A run whose directory
+// read a guard doubted counts no absences and keeps the last good run's
+// figures.
+func (s *Syncer) nextLedger(ro RunOptions, res *Result) *Ledger {
+	doubted := false
 	for _, r := range res.Refusals {
+		if r.Hold != HoldInvites {
+			doubted = true
+		}
+	}
+	next := ro.Ledger.Next(res.Snapshot, res.State, res.Done, ro.Now,
+		LedgerUpdate{AdoptForeign: s.Options.AdoptForeign, CountAbsence: !doubted})
+	if !doubted {
+		next.Scope = ro.Scope
+		next.SourceUsers = res.Plan.SourceUsers
+	}
+	return next
+}
+
+func (s *Syncer) logRefusals(log *slog.Logger, rs []*Refusal) {
+	for _, r := range rs {
 		log.Error("plan refused", "guard", r.Guard, "reason", r.Reason, "held", len(r.Held))
 		for _, op := range r.Held {
-			if op.Action.Destructive() {
-				log.Warn("held back by guard", "guard", r.Guard, "action", op.Action.String(), "subject", op.Subject(), "external_id", op.ExternalID)
+			if r.Hold == HoldAll || op.Action.Destructive() || len(op.RemovedIDs) > 0 || (r.Hold == HoldInvites && op.Action == ActionInvite) {
+				log.Warn("held back by guard", "guard", r.Guard, "action", op.Action.String(), "subject", op.Subject(),
+					"external_id", op.ExternalID, "removed", len(op.Removed))
 			}
 		}
 	}
-	if err := JoinRefusals(res.Refusals); err != nil {
-		return err
-	}
-	if ro.DryRun || res.Plan.Empty() {
-		return nil
-	}
-	return s.apply(ctx, res, log)
 }
 
 // read fetches the directory, the organization and the SCIM state at once.
@@ -205,26 +319,32 @@ func (s *Syncer) read(ctx context.Context) (Snapshot, OrgState, bool, error) {
 // apply carries out the plan's operations in order. A failed operation does
 // not stop the others, except one matching ErrAbort. The run's context is
 // checked between operations; each operation itself runs to completion.
-func (s *Syncer) apply(ctx context.Context, res *Result, log *slog.Logger) error {
+func (s *Syncer) apply(ctx context.Context, ops []Op, res *Result, log *slog.Logger) error {
 	timeout := s.OpTimeout
 	if timeout == 0 {
 		timeout = 2 * time.Minute
 	}
+	if _, ok := s.Sink.(BulkSink); ok && s.Bulk.Mode != "" {
+		p := Plan{Ops: ops}
+		p.MarkBulk(s.Bulk)
+		ops = p.Ops
+		res.Plan.MarkBulk(s.Bulk)
+	}
 	var errs []error
 	bulkDone := false
-	for i, op := range res.Plan.Ops {
+	for i, op := range ops {
 		if op.Bulk && bulkDone {
 			continue
 		}
 		if ctx.Err() != nil {
 			res.Stopped = true
-			errs = append(errs, fmt.Errorf("stopped after %d of %d operations: %w", i, len(res.Plan.Ops), context.Cause(ctx)))
+			errs = append(errs, fmt.Errorf("stopped after %d of %d operations: %w", i, len(ops), context.Cause(ctx)))
 			break
 		}
 		if op.Bulk {
 			// Every bulk operation goes in one batch, at the first one's turn.
 			bulkDone = true
-			failed, err := s.applyBulk(context.WithoutCancel(ctx), bulkOps(res.Plan.Ops), res)
+			failed, err := s.applyBulk(context.WithoutCancel(ctx), bulkOps(ops), res)
 			if err != nil {
 				return err
 			}
@@ -244,16 +364,17 @@ func (s *Syncer) apply(ctx context.Context, res *Result, log *slog.Logger) error
 			errs = append(errs, oe)
 			log.Error("operation failed", "action", op.Action.String(), "subject", op.Subject(), "external_id", op.ExternalID, "err", err)
 			if errors.Is(err, ErrAbort) {
-				errs = append(errs, fmt.Errorf("stopped after %d of %d operations", i+1, len(res.Plan.Ops)))
+				errs = append(errs, fmt.Errorf("stopped after %d of %d operations", i+1, len(ops)))
 				break
 			}
 			continue
 		}
 		res.Applied[op.Action]++
+		res.Done = append(res.Done, op)
 		log.Info("applied", "action", op.Action.String(), "subject", op.Subject(), "external_id", op.ExternalID)
 	}
 	if len(errs) > 0 {
-		return &ApplyError{Failed: len(res.Failed), Total: len(res.Plan.Ops), errs: errs}
+		return &ApplyError{Failed: len(res.Failed), Total: len(ops), errs: errs}
 	}
 	return nil
 }

@@ -120,12 +120,27 @@ func (m *Main) flags(name string) (*flag.FlagSet, *commonFlags) {
 	}
 	fs.StringVar(&c.config, "config", def, "configuration `file` (or $DIRBRIDGE_CONFIG)")
 	fs.StringVar(&c.logLevel, "log-level", "", "log level: debug, info, warn, error (overrides log.level)")
+	fs.StringVar(&c.stateDir, "state-dir", "", "state `directory` (default: state_dir, $STATE_DIRECTORY, /var/lib/dirbridge)")
 	return fs, c
 }
 
 type commonFlags struct {
 	config   string
 	logLevel string
+	stateDir string
+}
+
+// app loads the configuration and wires it, with its state directory.
+func (m *Main) app(c *commonFlags) (*app, error) {
+	cfg, logger, err := m.load(c)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := resolveStateDir(c.stateDir, cfg, m.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return newApp(cfg, logger, dir)
 }
 
 // parse parses args, turning flag errors into usage errors.

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/dirbridge/dirbridge/sink/bitwarden"
 	"github.com/dirbridge/dirbridge/sync"
@@ -16,8 +18,14 @@ type Config struct {
 	Source    SourceConfig     `yaml:"source"`
 	Bitwarden bitwarden.Config `yaml:"bitwarden"`
 	Sync      SyncConfig       `yaml:"sync"`
+	Protect   ProtectConfig    `yaml:"protect"`
 	Safety    SafetyConfig     `yaml:"safety"`
-	Log       LogConfig        `yaml:"log"`
+	Run       RunConfig        `yaml:"run"`
+	// StateDir holds the ledger, the last run's summary and the instance
+	// lock. Default: --state-dir, else $STATE_DIRECTORY (systemd), else
+	// /var/lib/dirbridge as root, else ~/.local/state/dirbridge.
+	StateDir string    `yaml:"state_dir"`
+	Log      LogConfig `yaml:"log"`
 }
 
 // SyncConfig tunes what a sync changes.
@@ -25,9 +33,26 @@ type SyncConfig struct {
 	// OnMissing is what happens to a member gone from (or disabled in) the
 	// directory: revoke (default), remove or ignore.
 	OnMissing string `yaml:"on_missing"`
+	// RemoveAfter and RemoveAfterRuns are the grace period of remove: a
+	// member is revoked at once and removed only once absent this long
+	// and/or this many consecutive runs. Defaults 720h and 0 (unused).
+	RemoveAfter     time.Duration `yaml:"remove_after"`
+	RemoveAfterRuns int           `yaml:"remove_after_runs"`
+	// AdoptForeign manages members whose external id dirbridge did not
+	// set and the directory does not yield. Default false.
+	AdoptForeign bool `yaml:"adopt_foreign"`
 }
 
-// SafetyConfig holds the deletion guard's thresholds.
+// ProtectConfig lists members dirbridge never revokes or removes.
+type ProtectConfig struct {
+	// Roles never revoked or removed: any of owner, admin, custom, user.
+	// Default owner, admin, custom.
+	Roles []string `yaml:"roles"`
+	// Emails never revoked or removed. Default none.
+	Emails []string `yaml:"emails"`
+}
+
+// SafetyConfig holds the deletion guards' thresholds.
 type SafetyConfig struct {
 	// MaxDeletes is the most revocations plus removals one run may make.
 	// Default 10.
@@ -35,6 +60,32 @@ type SafetyConfig struct {
 	// MaxDeletesPercent is the same as a percentage of managed members.
 	// Default 10.
 	MaxDeletesPercent int `yaml:"max_deletes_percent"`
+	// Thresholds bound each kind of deletion on its own.
+	Thresholds ThresholdsConfig `yaml:"thresholds"`
+	// MaxSourceDropPercent holds destructive changes when the directory
+	// returns this much fewer users than the last good run. Default 20.
+	MaxSourceDropPercent int `yaml:"max_source_drop_percent"`
+}
+
+// ThresholdsConfig is the per-action deletion thresholds.
+type ThresholdsConfig struct {
+	Revoke             sync.Threshold `yaml:"revoke"`
+	Remove             sync.Threshold `yaml:"remove"`
+	DeleteGroup        sync.Threshold `yaml:"delete_group"`
+	MembershipRemovals sync.Threshold `yaml:"membership_removals"`
+}
+
+// RunConfig configures the daemon (dirbridge run).
+type RunConfig struct {
+	// Schedule is when runs are due after the one at start: five cron
+	// fields, or @every 15m, @hourly, @daily. Default @every 15m.
+	Schedule string `yaml:"schedule"`
+	// Jitter delays each run by a random extra up to this. Default 0.
+	Jitter time.Duration `yaml:"jitter"`
+	// BackoffMin and BackoffMax bound the wait after failed runs.
+	// Defaults 1m and 1h.
+	BackoffMin time.Duration `yaml:"backoff_min"`
+	BackoffMax time.Duration `yaml:"backoff_max"`
 }
 
 // LogConfig sets up logging.
@@ -51,10 +102,21 @@ func DefaultConfig() Config {
 	return Config{
 		Source:    defaultSourceConfig(),
 		Bitwarden: bitwarden.DefaultConfig(),
-		Sync:      SyncConfig{OnMissing: string(sync.MissingRevoke)},
-		Safety:    SafetyConfig{MaxDeletes: lim.MaxDeletes, MaxDeletesPercent: lim.MaxDeletesPercent},
-		Log:       LogConfig{Level: "info", Format: "text"},
+		Sync:      SyncConfig{OnMissing: string(sync.MissingRevoke), RemoveAfter: 720 * time.Hour},
+		Protect:   ProtectConfig{Roles: []string{"owner", "admin", "custom"}},
+		Safety: SafetyConfig{
+			MaxDeletes: lim.MaxDeletes, MaxDeletesPercent: lim.MaxDeletesPercent,
+			Thresholds: ThresholdsConfig{Revoke: lim.Revoke, Remove: lim.Remove, DeleteGroup: lim.DeleteGroup,
+				MembershipRemovals: lim.MembershipRemovals},
+			MaxSourceDropPercent: lim.MaxSourceDropPercent,
+		},
+		Run: RunConfig{Schedule: "@every 15m", BackoffMin: time.Minute, BackoffMax: time.Hour},
+		Log: LogConfig{Level: "info", Format: "text"},
 	}
+}
+
+var roleNames = map[string]sync.MemberType{
+	"owner": sync.TypeOwner, "admin": sync.TypeAdmin, "user": sync.TypeUser, "custom": sync.TypeCustom,
 }
 
 // Validate returns every problem of the configuration, each with its key
@@ -79,13 +141,51 @@ func (c *Config) Validate() []string {
 	default:
 		problems = append(problems, fmt.Sprintf("sync.on_missing: %q is not one of revoke, remove, ignore", c.Sync.OnMissing))
 	}
-	if c.Safety.MaxDeletes < 0 {
-		problems = append(problems, "safety.max_deletes: must be 0 or more")
+	if c.Sync.RemoveAfter < 0 || c.Sync.RemoveAfterRuns < 0 {
+		problems = append(problems, "sync.remove_after, sync.remove_after_runs: must not be negative")
 	}
-	if c.Safety.MaxDeletesPercent < 0 || c.Safety.MaxDeletesPercent > 100 {
-		problems = append(problems, "safety.max_deletes_percent: must be between 0 and 100")
+	for i, r := range c.Protect.Roles {
+		if _, ok := roleNames[strings.ToLower(r)]; !ok {
+			problems = append(problems, fmt.Sprintf("protect.roles[%d]: %q is not one of owner, admin, custom, user", i, r))
+		}
+	}
+	for i, e := range c.Protect.Emails {
+		if !sync.ValidEmail(strings.ToLower(strings.TrimSpace(e))) {
+			problems = append(problems, fmt.Sprintf("protect.emails[%d]: %q is not an email", i, e))
+		}
+	}
+	problems = append(problems, c.Safety.validate()...)
+	if _, err := sync.ParseSchedule(c.Run.Schedule); err != nil {
+		problems = append(problems, "run.schedule: "+err.Error())
+	}
+	if c.Run.Jitter < 0 || c.Run.BackoffMin <= 0 || c.Run.BackoffMax < c.Run.BackoffMin {
+		problems = append(problems, "run: jitter must not be negative, and 0 < backoff_min <= backoff_max")
 	}
 	add("log.", c.Log.validate())
+	return problems
+}
+
+func (s SafetyConfig) validate() []string {
+	var problems []string
+	count := func(key string, n int) {
+		if n < 0 {
+			problems = append(problems, "safety."+key+": must be 0 (off) or more")
+		}
+	}
+	percent := func(key string, n int) {
+		if n < 0 || n > 100 {
+			problems = append(problems, "safety."+key+": must be between 0 (off) and 100")
+		}
+	}
+	count("max_deletes", s.MaxDeletes)
+	percent("max_deletes_percent", s.MaxDeletesPercent)
+	percent("max_source_drop_percent", s.MaxSourceDropPercent)
+	for name, t := range map[string]sync.Threshold{"revoke": s.Thresholds.Revoke, "remove": s.Thresholds.Remove,
+		"delete_group": s.Thresholds.DeleteGroup, "membership_removals": s.Thresholds.MembershipRemovals} {
+		count("thresholds."+name+".count", t.Count)
+		percent("thresholds."+name+".percent", t.Percent)
+	}
+	slices.Sort(problems)
 	return problems
 }
 
@@ -120,10 +220,26 @@ func newLogger(w io.Writer, c LogConfig) *slog.Logger {
 
 // diffOptions returns the diff's options from the configuration.
 func (c *Config) diffOptions() sync.Options {
-	return sync.Options{OnMissing: sync.OnMissing(c.Sync.OnMissing)}
+	roles := []sync.MemberType{}
+	for _, r := range c.Protect.Roles {
+		roles = append(roles, roleNames[strings.ToLower(r)])
+	}
+	return sync.Options{
+		OnMissing:       sync.OnMissing(c.Sync.OnMissing),
+		ProtectedRoles:  roles,
+		ProtectedEmails: c.Protect.Emails,
+		AdoptForeign:    c.Sync.AdoptForeign,
+		RemoveAfter:     c.Sync.RemoveAfter,
+		RemoveAfterRuns: c.Sync.RemoveAfterRuns,
+	}
 }
 
-// limits returns the deletion guard's thresholds.
+// limits returns the deletion guards' thresholds.
 func (c *Config) limits() sync.Limits {
-	return sync.Limits{MaxDeletes: c.Safety.MaxDeletes, MaxDeletesPercent: c.Safety.MaxDeletesPercent}
+	t := c.Safety.Thresholds
+	return sync.Limits{
+		MaxDeletes: c.Safety.MaxDeletes, MaxDeletesPercent: c.Safety.MaxDeletesPercent,
+		Revoke: t.Revoke, Remove: t.Remove, DeleteGroup: t.DeleteGroup, MembershipRemovals: t.MembershipRemovals,
+		MaxSourceDropPercent: c.Safety.MaxSourceDropPercent,
+	}
 }

@@ -103,7 +103,7 @@ log: {level: loud}
 				"bitwarden.timeout: cannot read !!str `forever` into time.Duration (line 10)",
 				"source.file.path: is required",
 				`sync.on_missing: "delete" is not one of revoke, remove, ignore`,
-				"safety.max_deletes_percent: must be between 0 and 100",
+				"safety.max_deletes_percent: must be between 0 (off) and 100",
 				`log.level: "loud" is not one of debug, info, warn, error`,
 			},
 		},

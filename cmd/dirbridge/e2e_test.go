@@ -117,6 +117,9 @@ func (e *e2e) run(args ...string) result {
 
 func (e *e2e) command(args ...string) *exec.Cmd {
 	args = append(args, "--config", e.config)
+	if len(args) > 0 && args[0] != "validate" && args[0] != "frobnicate" {
+		args = append(args, "--state-dir", filepath.Join(e.dir, "state"))
+	}
 	cmd := exec.Command(filepath.Join(binDir, "dirbridge"), args...)
 	cmd.Env = append(os.Environ(), "E2E_SECRET="+e2eSecret)
 	return cmd
@@ -399,10 +402,18 @@ func TestE2E_DeletionGuard(t *testing.T) {
 		}
 	}
 	e := newEnv(t, bwemu.Options{}, seed)
+	var all strings.Builder
+	all.WriteString("users:\n")
+	for n := range 30 {
+		fmt.Fprintf(&all, "  - {id: u%02d, email: u%02d@example.com}\n", n, n)
+	}
+	e.writeDirectory(all.String())
+	mustCode(t, e.run("sync"), exitOK) // dirbridge now manages all 30
 	e.writeDirectory(dir.String())
+	writes := e.emu.Stats().Writes
 	r := e.run("sync")
 	mustCode(t, r, exitRefused)
-	if !strings.Contains(r.stdout, "max_deletes") || e.emu.Stats().Writes != 0 {
+	if !strings.Contains(r.stdout, "max_deletes") || e.emu.Stats().Writes != writes {
 		t.Fatalf("want a max_deletes refusal and no writes:\n%s", r.stdout)
 	}
 	r = e.run("sync", "--force")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/dirbridge/dirbridge/sync"
@@ -17,30 +18,58 @@ func (m *Main) runSync(ctx context.Context, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
 	output := fs.String("output", "text", "output format: text or json")
 	force := fs.Bool("force", false, "apply even when the deletion guards would refuse (never overrides the SCIM guard)")
+	acceptScope := fs.Bool("accept-scope-change", false, "accept a changed source scope (filters, base DNs, mapping) for this run")
+	savePlan := fs.String("save-plan", "", "with --dry-run, write the plan to `FILE` for review and `dirbridge apply`")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *output != "text" && *output != "json" {
 		return &usageError{fmt.Sprintf("--output: %q is not one of text, json", *output)}
 	}
-	cfg, logger, err := m.load(common)
+	if *savePlan != "" && !*dryRun {
+		return &usageError{"--save-plan needs --dry-run: a saved plan is applied later with dirbridge apply"}
+	}
+	a, err := m.app(common)
 	if err != nil {
 		return err
 	}
-	syncer, _, _, err := newSyncer(cfg, logger)
-	if err != nil {
-		return err
+	if !*dryRun {
+		unlock, err := a.lock()
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
 	if *dryRun && *output == "text" {
 		fmt.Fprintln(m.Stdout, "DRY RUN: reading the directory and the organization; nothing will be changed.")
 	}
-	res, err := syncer.Run(ctx, sync.RunOptions{DryRun: *dryRun, Force: *force})
-	if res != nil && (res.Plan.SourceUsers > 0 || !res.Plan.Empty() || len(res.Refusals) > 0 || err == nil) {
+	res, err := a.runOnce(ctx, sync.RunOptions{DryRun: *dryRun, Force: *force, AcceptScopeChange: *acceptScope})
+	if res != nil && res.Planned {
 		if werr := writeResult(m.Stdout, *output, res); werr != nil {
 			return errors.Join(err, werr)
 		}
 	}
+	if *savePlan != "" && res != nil && (err == nil || errors.Is(err, sync.ErrRefused)) {
+		if werr := writeSavedPlan(*savePlan, a, res); werr != nil {
+			return errors.Join(err, werr)
+		}
+		if *output == "text" {
+			fmt.Fprintf(m.Stdout, "Plan saved to %s: review it, then run dirbridge apply %s.\n", *savePlan, *savePlan)
+		}
+	}
 	return err
+}
+
+// writeSavedPlan writes the run's plan for `dirbridge apply`.
+func writeSavedPlan(path string, a *app, res *sync.Result) error {
+	data, err := json.MarshalIndent(sync.NewSavedPlan(res, a.cfg.Bitwarden.OrganizationID, scopeFingerprint(a.cfg), time.Now()), "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save the plan: %w", err)
+	}
+	return nil
 }
 
 // writeResult prints a run's plan and outcome.

@@ -20,10 +20,11 @@ func (m *Main) runValidate(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "configuration %s: ok\n", common.config)
-	_, sink, src, err := newSyncer(cfg, logger)
+	a, err := newApp(cfg, logger, "")
 	if err != nil {
 		return err
 	}
+	sink, src := a.sink, a.src
 	var errs []error
 	if msg, err := src.Check(ctx); err != nil {
 		fmt.Fprintf(m.Stdout, "source %s: FAILED: %v\n", cfg.Source.Type, err)

@@ -1,30 +1,79 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/dirbridge/dirbridge/sink/bitwarden"
 	"github.com/dirbridge/dirbridge/sync"
+	"github.com/dirbridge/dirbridge/sync/statedir"
 )
 
-// newSyncer wires the configured source and sink into a Syncer.
-func newSyncer(c *Config, logger *slog.Logger) (*sync.Syncer, *bitwarden.Sink, source, error) {
-	src, err := newSource(c, logger)
+// app is one configuration wired up: the source, the sink, the Syncer and
+// the state directory. sync, run, check and apply all make their runs
+// through app.runOnce, so one-shot and daemon runs take the same path.
+type app struct {
+	cfg    *Config
+	logger *slog.Logger
+	syncer *sync.Syncer
+	sink   *bitwarden.Sink
+	src    source
+	state  *statedir.Dir
+}
+
+// newApp wires cfg. It does no network I/O.
+func newApp(cfg *Config, logger *slog.Logger, stateDir string) (*app, error) {
+	src, err := newSource(cfg, logger)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("source: %w", err)
+		return nil, fmt.Errorf("source: %w", err)
 	}
-	sink, err := bitwarden.New(c.Bitwarden, logger)
+	sink, err := bitwarden.New(cfg.Bitwarden, logger)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("bitwarden: %w", err)
+		return nil, err
 	}
-	s := &sync.Syncer{
+	a := &app{cfg: cfg, logger: logger, sink: sink, src: src}
+	if stateDir != "" {
+		if a.state, err = statedir.Open(stateDir); err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
+	}
+	a.syncer = &sync.Syncer{
 		Source:  src,
 		Sink:    sink,
 		SCIM:    sink,
-		Options: c.diffOptions(),
-		Limits:  c.limits(),
+		Options: cfg.diffOptions(),
+		Limits:  cfg.limits(),
 		Logger:  logger,
 	}
-	return s, sink, src, nil
+	return a, nil
+}
+
+// lock takes the state directory's lock, so that two instances never sync
+// the same organization at once.
+func (a *app) lock() (unlock func() error, err error) {
+	return a.state.Lock()
+}
+
+// runOnce makes one run with the ledger from the state directory and, unless
+// it is a dry run, saves the new ledger and the run's summary there.
+func (a *app) runOnce(ctx context.Context, ro sync.RunOptions) (*sync.Result, error) {
+	ro.Scope = scopeFingerprint(a.cfg)
+	ro.Ledger = loadLedger(a.state, a.logger)
+	res, err := a.syncer.Run(ctx, ro)
+	if ro.DryRun || res == nil {
+		return res, err
+	}
+	if res.Ledger != nil {
+		if serr := a.state.Save(ledgerFile, res.Ledger); serr != nil {
+			err = errors.Join(err, fmt.Errorf("save the ledger: %w", serr))
+		}
+	}
+	var prev lastRun
+	_ = a.state.Load(lastRunFile, &prev)
+	if serr := a.state.Save(lastRunFile, newLastRun(res, err, a.cfg, prev)); serr != nil {
+		err = errors.Join(err, fmt.Errorf("save the run's summary: %w", serr))
+	}
+	return res, err
 }

@@ -116,6 +116,8 @@ func (s *Sink) setGroupMembers(ctx context.Context, op sync.Op) error {
 	for _, ext := range missing {
 		s.logger.Debug("group member is not in the organization; left out", "group", op.Name, "external_id", ext)
 	}
+	// Members a guard keeps in the group (their removal is held back).
+	ids = append(ids, op.KeepIDs...)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	return s.do(ctx, http.MethodPut, "/public/groups/"+id+"/member-ids", groupMembers{MemberIDs: ids}, nil)

@@ -123,13 +123,14 @@ func (o *Org) apply(op sync.Op) error {
 		if g == nil {
 			return fmt.Errorf("group %s not found", op.ExternalID)
 		}
-		ids := []string{}
+		ids := slices.Clone(op.KeepIDs)
 		for _, ext := range op.Members {
 			if m := o.memberByExt(ext); m != nil {
 				ids = append(ids, m.ID)
 			}
 		}
 		slices.Sort(ids)
+		ids = slices.Compact(ids)
 		g.MemberIDs = ids
 	case sync.ActionDeleteGroup:
 		o.groups = slices.DeleteFunc(o.groups, func(g sync.OrgGroup) bool { return g.ID == op.GroupID })

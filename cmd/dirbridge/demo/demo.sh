@@ -19,10 +19,14 @@ done
 [ -n "$url" ] || { echo "the emulator did not start:"; cat "$dir/emu.err"; exit 1; }
 export DEMO_BW_SERVER=$url DEMO_BW_SECRET=demo-secret
 
+# The organization as dirbridge has been keeping it: its ledger says which
+# members and groups it manages (u1-u4, u99 and Engineering).
+mkdir -p "$dir/state" && cp cmd/dirbridge/demo/ledger.json "$dir/state/"
+
 run() {
 	echo
 	echo "\$ dirbridge $*"
-	"$bin/dirbridge" "$@" --config cmd/dirbridge/demo/config.yaml --log-level warn
+	"$bin/dirbridge" "$@" --config cmd/dirbridge/demo/config.yaml --state-dir "$dir/state" --log-level warn
 }
 echo "Bitwarden emulator with a seeded organization at $url"
 run sync --dry-run

@@ -1,0 +1,182 @@
+package sync
+
+import (
+	"maps"
+	"time"
+)
+
+// Ledger is what dirbridge remembers between runs, kept in its state
+// directory: the members and groups it manages, how long each absent member
+// has been gone, and what the last good run read. Losing it never causes
+// deletions: an empty ledger owns only what the directory yields, so members
+// it cannot account for are left alone until it has seen them.
+type Ledger struct {
+	// Members holds the managed members by external id.
+	Members map[string]LedgerMember `json:"members"`
+	// Groups holds the managed groups by external id.
+	Groups map[string]LedgerGroup `json:"groups"`
+	// Scope is the fingerprint of what the source reads (type, URL, base
+	// DNs, filters, mapping) as of the last run that applied.
+	Scope string `json:"scope,omitempty"`
+	// SourceUsers is the number of users the last good run read.
+	SourceUsers int `json:"source_users,omitempty"`
+}
+
+// LedgerMember is what the ledger knows of one managed member.
+type LedgerMember struct {
+	// Email is the member's email when last seen, for reports.
+	Email string `json:"email"`
+	// Since is when dirbridge first managed the member.
+	Since time.Time `json:"since"`
+	// AbsentSince is the first run that found the member gone from the
+	// directory or disabled there, zero while present.
+	AbsentSince time.Time `json:"absent_since,omitzero"`
+	// AbsentRuns counts the consecutive runs that found it so.
+	AbsentRuns int `json:"absent_runs,omitempty"`
+}
+
+// LedgerGroup is what the ledger knows of one managed group.
+type LedgerGroup struct {
+	Name  string    `json:"name"`
+	Since time.Time `json:"since"`
+}
+
+// NewLedger returns an empty ledger.
+func NewLedger() *Ledger {
+	return &Ledger{Members: map[string]LedgerMember{}, Groups: map[string]LedgerGroup{}}
+}
+
+// ownsMember reports whether the ledger manages the member with this
+// external id. A nil ledger owns everything (no state kept).
+func (l *Ledger) ownsMember(ext string) bool {
+	if l == nil {
+		return true
+	}
+	_, ok := l.Members[ext]
+	return ok
+}
+
+func (l *Ledger) ownsGroup(ext string) bool {
+	if l == nil {
+		return true
+	}
+	_, ok := l.Groups[ext]
+	return ok
+}
+
+// LedgerUpdate tunes Ledger.Next.
+type LedgerUpdate struct {
+	// AdoptForeign adopts members with an external id the ledger did not
+	// know and the directory does not yield.
+	AdoptForeign bool
+	// CountAbsence counts this run in the absence of members gone from the
+	// directory. False when a guard doubted the directory read.
+	CountAbsence bool
+}
+
+// Next returns the ledger after a run that read want and have and carried out
+// done (the operations that succeeded), at now. Members and groups the
+// directory yields are adopted; members it no longer yields, or yields
+// disabled, count one more absent run; members and groups no longer in the
+// organization are forgotten. Next does not change l.
+func (l *Ledger) Next(want Snapshot, have OrgState, done []Op, now time.Time, up LedgerUpdate) *Ledger {
+	prev := l
+	if prev == nil {
+		prev = NewLedger()
+	}
+	next := &Ledger{
+		Members:     make(map[string]LedgerMember, len(prev.Members)+len(want.Users)),
+		Groups:      make(map[string]LedgerGroup, len(prev.Groups)),
+		Scope:       prev.Scope,
+		SourceUsers: prev.SourceUsers,
+	}
+	users := make(map[string]*User, len(want.Users))
+	for i := range want.Users {
+		users[want.Users[i].ExternalID] = &want.Users[i]
+	}
+	held := make(map[string]bool, len(want.Held))
+	for _, id := range want.Held {
+		held[id] = true
+	}
+
+	// The organization's members after the run, by external id.
+	inOrg := make(map[string]string, len(have.Members))
+	for _, m := range have.Members {
+		if m.ExternalID != "" {
+			inOrg[m.ExternalID] = m.Email
+		}
+	}
+	for _, op := range done {
+		switch op.Action {
+		case ActionInvite, ActionLink:
+			inOrg[op.ExternalID] = op.Email
+		case ActionRemove:
+			delete(inOrg, op.ExternalID)
+		}
+	}
+	for ext, email := range inOrg {
+		entry, known := prev.Members[ext]
+		u := users[ext]
+		switch {
+		case u == nil && !known && !up.AdoptForeign:
+			continue // not ours
+		case !known:
+			entry = LedgerMember{Since: now}
+		}
+		entry.Email = email
+		switch {
+		case held[ext] || !up.CountAbsence:
+			// Present but unusable, or a doubted read: neither absent nor back.
+		case u == nil || u.Disabled:
+			if entry.AbsentSince.IsZero() {
+				entry.AbsentSince = now
+			}
+			entry.AbsentRuns++
+		default:
+			entry.AbsentSince, entry.AbsentRuns = time.Time{}, 0
+		}
+		next.Members[ext] = entry
+	}
+
+	groups := make(map[string]string, len(have.Groups))
+	for _, g := range have.Groups {
+		if g.ExternalID != "" {
+			groups[g.ExternalID] = g.Name
+		}
+	}
+	for _, op := range done {
+		switch op.Action {
+		case ActionCreateGroup, ActionUpdateGroup:
+			groups[op.ExternalID] = op.Name
+		case ActionDeleteGroup:
+			delete(groups, op.ExternalID)
+		}
+	}
+	wantGroups := make(map[string]bool, len(want.Groups))
+	for _, g := range want.Groups {
+		wantGroups[g.ExternalID] = true
+	}
+	for ext, name := range groups {
+		entry, known := prev.Groups[ext]
+		if !known && !wantGroups[ext] {
+			continue
+		}
+		if !known {
+			entry.Since = now
+		}
+		entry.Name = name
+		next.Groups[ext] = entry
+	}
+	return next
+}
+
+// Clone returns a deep copy.
+func (l *Ledger) Clone() *Ledger {
+	if l == nil {
+		return nil
+	}
+	c := *l
+	c.Members = maps.Clone(l.Members)
+	c.Groups = maps.Clone(l.Groups)
+	return &c
+}
