@@ -54,7 +54,7 @@ func (s *Sink) verify(ctx context.Context, b *bulkPlan) {
 // readBack lists the members and groups, reads the members of the groups
 // named in touched, and refreshes the index from what it read.
 func (s *Sink) readBack(ctx context.Context, touched map[string]bool) (*orgView, error) {
-	list, err := s.listMembers(ctx)
+	members, err := s.listMembers(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -62,18 +62,18 @@ func (s *Sink) readBack(ctx context.Context, touched map[string]bool) (*orgView,
 	if err != nil {
 		return nil, err
 	}
-	members, groups := toMembers(list), toGroups(glist)
+	groups := toGroups(glist)
 	var read []sync.OrgGroup
 	for _, g := range groups {
 		if touched[g.ExternalID] {
 			read = append(read, g)
 		}
 	}
-	if err := s.readGroupMembers(ctx, read); err != nil {
+	if err := s.readGroupMembers(ctx, read, members); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
-	s.idx = newIndex(members, groups)
+	s.idx, s.read = newIndex(members, groups), nil
 	s.mu.Unlock()
 
 	v := &orgView{
