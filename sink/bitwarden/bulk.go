@@ -165,6 +165,9 @@ func checkBulkOp(op sync.Op) error {
 	switch {
 	case !op.Action.Bulkable():
 		return fmt.Errorf("bitwarden: %s cannot go through the import endpoint", op.Action)
+	case len(op.KeepIDs) > 0:
+		return fmt.Errorf("bitwarden: %s cannot go through the import endpoint: it keeps members by "+
+			"organization id, and the import drops every member it cannot name by external id", op.Action)
 	case op.ExternalID == "":
 		return fmt.Errorf("bitwarden: %s through the import endpoint needs an external id", op.Action)
 	case len(op.ExternalID) > maxExternalIDLen:

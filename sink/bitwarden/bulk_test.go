@@ -377,6 +377,7 @@ func TestApplyBulk_RejectsWhatTheImportCannotCarry(t *testing.T) {
 		inviteBulk("z@example.com", strings.Repeat("e", 301)),
 		{Action: sync.ActionRevoke, MemberID: aliceID, ExternalID: "u1", Bulk: true},
 		{Action: sync.ActionCreateGroup, ExternalID: "g9", Name: strings.Repeat("n", 101), Bulk: true},
+		{Action: sync.ActionSetGroupMembers, GroupID: engID, ExternalID: "g1", Name: "Engineering", Members: []string{"u2"}, KeepIDs: []string{aliceID}, Bulk: true},
 	})
 	want := []string{
 		`invite X@example.com: bitwarden: x@example.com is also invited as external id "u7" in this run; left out`,
@@ -384,6 +385,8 @@ func TestApplyBulk_RejectsWhatTheImportCannotCarry(t *testing.T) {
 		"invite z@example.com: bitwarden: external id is longer than 300 characters, which Bitwarden refuses",
 		"revoke member " + aliceID + ": bitwarden: revoke cannot go through the import endpoint",
 		"create_group " + strings.Repeat("n", 101) + ": bitwarden: group name is longer than 100 characters, which Bitwarden refuses",
+		"set_group_members Engineering: bitwarden: set_group_members cannot go through the import endpoint: it keeps members " +
+			"by organization id, and the import drops every member it cannot name by external id",
 	}
 	var got []string
 	for _, err := range errs {
