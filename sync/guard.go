@@ -22,6 +22,10 @@ const (
 	GuardStalePlan   = "stale_plan"
 )
 
+// Guards lists every guard name, for metrics that start every series at 0.
+var Guards = []string{GuardSCIM, GuardEmptySource, GuardMaxDeletes, GuardThreshold, GuardScopeChange,
+	GuardSourceDrop, GuardSeats, GuardStalePlan}
+
 // Hold is what a refusal holds back.
 type Hold int
 

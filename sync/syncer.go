@@ -122,10 +122,13 @@ func (r *Result) AppliedTotal() int {
 	return n
 }
 
-// Outcome is the run's result in one word: "failed", "stopped", "refused",
-// "dry_run", "no_changes" or "ok".
+// Outcome is the run's result in one word: "error" (it failed before it
+// could plan), "failed", "stopped", "refused", "dry_run", "no_changes" or
+// "ok".
 func (r *Result) Outcome() string {
 	switch {
+	case !r.Planned:
+		return "error"
 	case len(r.Failed) > 0:
 		return "failed"
 	case r.Stopped:
@@ -413,6 +416,10 @@ func (s *Syncer) logSummary(log *slog.Logger, res *Result, err error) {
 	}
 	if !res.DryRun {
 		attrs = append(attrs, "applied", res.AppliedTotal(), "failed", len(res.Failed))
+	}
+	attrs = append(attrs, "left_alone", len(res.Plan.Notes), "warnings", len(res.Warnings))
+	for _, n := range res.Plan.Notes {
+		log.Debug("left alone", "subject", n.Subject, "kind", n.Kind, "detail", n.Message)
 	}
 	if err != nil {
 		attrs = append(attrs, "err", err)

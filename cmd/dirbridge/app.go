@@ -47,18 +47,32 @@ func (e *usageError) Error() string { return e.msg }
 const usage = `dirbridge keeps a Bitwarden organization in step with a directory.
 
 Usage:
-  dirbridge sync [--dry-run] [--output text|json] [--force] --config FILE
+  dirbridge sync [--dry-run [--save-plan FILE]] [--output text|json] [--force]
+                 [--accept-scope-change] --config FILE
+  dirbridge apply FILE --config FILE
+  dirbridge check --config FILE
+  dirbridge run --config FILE
+  dirbridge status --config FILE
   dirbridge validate --config FILE
   dirbridge version
 
 Commands:
   sync       read the directory and the organization, plan, and apply the plan
              (with --dry-run, print the plan and change nothing)
+  apply      carry out a plan saved by sync --dry-run --save-plan, exactly, if
+             neither the directory nor the organization changed since
+  check      exit 0 when the organization is in step with the directory, 4 when
+             changes are pending (for monitoring)
+  run        the daemon: sync at start, then on run.schedule
+  status     print the last run's result from the state directory
   validate   check the configuration, log in to Bitwarden and probe the directory
   version    print the version
 
+Every command takes --config FILE (default $DIRBRIDGE_CONFIG, else
+/etc/dirbridge/config.yaml), --state-dir DIR and --log-level LEVEL.
+
 Exit codes: 0 done or nothing to do, 1 failed, 2 bad usage or configuration,
-3 refused by a guard.
+3 refused by a guard, 4 changes pending (check).
 `
 
 // Run runs the command in args and returns the process's exit code.
@@ -73,6 +87,14 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.runSync(ctx, rest)
 	case "validate":
 		err = m.runValidate(ctx, rest)
+	case "check":
+		err = m.runCheck(ctx, rest)
+	case "apply":
+		err = m.runApply(ctx, rest)
+	case "status":
+		err = m.runStatus(ctx, rest)
+	case "run":
+		err = m.runDaemon(ctx, rest)
 	case "version", "--version", "-version":
 		fmt.Fprintf(m.Stdout, "dirbridge %s\n", buildVersion())
 	case "help", "-h", "--help", "-help":
@@ -98,6 +120,11 @@ func (m *Main) exit(err error) int {
 	case errors.As(err, &ce):
 		fmt.Fprintf(m.Stderr, "dirbridge: %v\n", err)
 		return exitUsage
+	case errors.Is(err, errPending):
+		return exitPending
+	case errors.As(err, new(*sync.ApplyError)):
+		fmt.Fprintf(m.Stderr, "dirbridge: %v\n", err)
+		return exitFailed
 	case errors.Is(err, sync.ErrRefused):
 		fmt.Fprintf(m.Stderr, "dirbridge: %v\n", err)
 		return exitRefused

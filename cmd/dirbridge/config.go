@@ -10,6 +10,8 @@ import (
 
 	"github.com/dirbridge/dirbridge/sink/bitwarden"
 	"github.com/dirbridge/dirbridge/sync"
+	"github.com/dirbridge/dirbridge/sync/alert"
+	"github.com/dirbridge/dirbridge/sync/metrics"
 )
 
 // Config is dirbridge's whole configuration. config.example.yaml documents
@@ -21,6 +23,8 @@ type Config struct {
 	Protect   ProtectConfig    `yaml:"protect"`
 	Safety    SafetyConfig     `yaml:"safety"`
 	Run       RunConfig        `yaml:"run"`
+	Metrics   metrics.Config   `yaml:"metrics"`
+	Alerts    alert.Config     `yaml:"alerts"`
 	// StateDir holds the ledger, the last run's summary and the instance
 	// lock. Default: --state-dir, else $STATE_DIRECTORY (systemd), else
 	// /var/lib/dirbridge as root, else ~/.local/state/dirbridge.
@@ -110,8 +114,10 @@ func DefaultConfig() Config {
 				MembershipRemovals: lim.MembershipRemovals},
 			MaxSourceDropPercent: lim.MaxSourceDropPercent,
 		},
-		Run: RunConfig{Schedule: "@every 15m", BackoffMin: time.Minute, BackoffMax: time.Hour},
-		Log: LogConfig{Level: "info", Format: "text"},
+		Run:     RunConfig{Schedule: "@every 15m", BackoffMin: time.Minute, BackoffMax: time.Hour},
+		Metrics: metrics.DefaultConfig(),
+		Alerts:  alert.DefaultConfig(),
+		Log:     LogConfig{Level: "info", Format: "text"},
 	}
 }
 
@@ -161,6 +167,8 @@ func (c *Config) Validate() []string {
 	if c.Run.Jitter < 0 || c.Run.BackoffMin <= 0 || c.Run.BackoffMax < c.Run.BackoffMin {
 		problems = append(problems, "run: jitter must not be negative, and 0 < backoff_min <= backoff_max")
 	}
+	add("metrics.", c.Metrics.Validate())
+	add("alerts.", c.Alerts.Validate())
 	add("log.", c.Log.validate())
 	return problems
 }

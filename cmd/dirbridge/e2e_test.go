@@ -58,7 +58,9 @@ type e2e struct {
 func newEnv(t *testing.T, opt bwemu.Options, seed bwemu.Org) *e2e {
 	t.Helper()
 	opt.OrgID, opt.ClientSecret = e2eOrgID, e2eSecret
-	opt.SelfHosted = true
+	if !opt.RateLimit && opt.Seats == nil {
+		opt.SelfHosted = true // unless a test asks for the cloud's seats or limits
+	}
 	emu, url := bwemu.StartTestServer(t, opt)
 	if err := emu.Seed(seed); err != nil {
 		t.Fatalf("seed: %v", err)

@@ -104,9 +104,6 @@ func newLastRun(res *sync.Result, err error, c *Config, prev lastRun) lastRun {
 		Planned: map[string]int{}, Applied: map[string]int{}, Failed: len(res.Failed), Refusals: []jsonRefusal{},
 		Source: c.Source.Type, Users: res.Plan.SourceUsers, Groups: res.Plan.SourceGroups, Members: len(res.State.Members),
 		LastOK: prev.LastOK, Version: buildVersion()}
-	if err != nil && len(res.Refusals) == 0 && len(res.Failed) == 0 && res.Plan.SourceUsers == 0 {
-		lr.Result = "error"
-	}
 	for a, n := range res.Plan.Counts() {
 		lr.Planned[a.String()] = n
 	}

@@ -44,6 +44,9 @@ func (m *Main) runSync(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stdout, "DRY RUN: reading the directory and the organization; nothing will be changed.")
 	}
 	res, err := a.runOnce(ctx, sync.RunOptions{DryRun: *dryRun, Force: *force, AcceptScopeChange: *acceptScope})
+	if !*dryRun {
+		a.alert(ctx, res)
+	}
 	if res != nil && res.Planned {
 		if werr := writeResult(m.Stdout, *output, res); werr != nil {
 			return errors.Join(err, werr)

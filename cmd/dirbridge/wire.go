@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/dirbridge/dirbridge/sink/bitwarden"
 	"github.com/dirbridge/dirbridge/sync"
+	"github.com/dirbridge/dirbridge/sync/alert"
 	"github.com/dirbridge/dirbridge/sync/statedir"
 )
 
@@ -21,6 +23,9 @@ type app struct {
 	sink   *bitwarden.Sink
 	src    source
 	state  *statedir.Dir
+	alerts *alert.Notifier
+	// observe, when set, sees every run (the daemon's metrics).
+	observe func(*sync.Result, error)
 }
 
 // newApp wires cfg. It does no network I/O.
@@ -33,7 +38,11 @@ func newApp(cfg *Config, logger *slog.Logger, stateDir string) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, logger: logger, sink: sink, src: src}
+	notifier, err := alert.New(cfg.Alerts, logger)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, logger: logger, sink: sink, src: src, alerts: notifier}
 	if stateDir != "" {
 		if a.state, err = statedir.Open(stateDir); err != nil {
 			return nil, fmt.Errorf("state directory: %w", err)
@@ -62,6 +71,9 @@ func (a *app) runOnce(ctx context.Context, ro sync.RunOptions) (*sync.Result, er
 	ro.Scope = scopeFingerprint(a.cfg)
 	ro.Ledger = loadLedger(a.state, a.logger)
 	res, err := a.syncer.Run(ctx, ro)
+	if a.observe != nil && !ro.DryRun {
+		a.observe(res, err)
+	}
 	if ro.DryRun || res == nil {
 		return res, err
 	}
@@ -76,4 +88,18 @@ func (a *app) runOnce(ctx context.Context, ro sync.RunOptions) (*sync.Result, er
 		err = errors.Join(err, fmt.Errorf("save the run's summary: %w", serr))
 	}
 	return res, err
+}
+
+// alert tells a person about the run's refusals. A failed alert is logged:
+// it must not turn a held plan into a failed run.
+func (a *app) alert(ctx context.Context, res *sync.Result) {
+	if res == nil || len(res.Refusals) == 0 || !a.cfg.Alerts.Enabled() {
+		return
+	}
+	// The alert goes out even while the process is stopping.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*a.cfg.Alerts.Timeout+time.Minute)
+	defer cancel()
+	if err := a.alerts.Send(ctx, alert.FromResult(res, a.cfg.Bitwarden.OrganizationID, a.cfg.Source.Type)); err != nil {
+		a.logger.Error("could not send the alert", "err", err)
+	}
 }
