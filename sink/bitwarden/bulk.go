@@ -83,6 +83,8 @@ type bulkPlan struct {
 	groups  []*bulkGroup // in the order the operations name them
 	// failed holds the reason each failed operation did not take effect.
 	failed map[int]error
+	// done holds the operations applied one by one, with Apply.
+	done map[int]bool
 	// sendErr holds the error of the import request that carried an
 	// operation, for the operations whose request failed.
 	sendErr map[int]error
@@ -111,7 +113,7 @@ func (g *bulkGroup) ops() []int {
 // import cannot carry, or that repeats an email or external id already in
 // the plan, fails at once.
 func newBulkPlan(ops []sync.Op) *bulkPlan {
-	b := &bulkPlan{ops: ops, failed: map[int]error{}, sendErr: map[int]error{}}
+	b := &bulkPlan{ops: ops, failed: map[int]error{}, done: map[int]bool{}, sendErr: map[int]error{}}
 	emails := map[string]int{}
 	exts := map[string]int{}
 	groups := map[string]*bulkGroup{}
@@ -185,11 +187,11 @@ func checkBulkOp(op sync.Op) error {
 	return nil
 }
 
-// pending returns the indexes of the operations not failed yet.
+// pending returns the indexes of the operations neither failed nor done.
 func (b *bulkPlan) pending() []int {
 	var out []int
 	for i := range b.ops {
-		if b.failed[i] == nil {
+		if b.failed[i] == nil && !b.done[i] {
 			out = append(out, i)
 		}
 	}
@@ -236,15 +238,17 @@ func (s *Sink) applyEach(ctx context.Context, b *bulkPlan, idx []int) {
 			b.failed[i] = abort
 			continue
 		}
-		if err := s.Apply(ctx, b.ops[i]); err != nil {
-			// Apply's error already names the operation; keep the cause.
-			b.failed[i] = errors.Unwrap(err)
-			if b.failed[i] == nil {
-				b.failed[i] = err
-			}
-			if errors.Is(err, sync.ErrAbort) || ctx.Err() != nil {
-				abort = b.failed[i]
-			}
+		err := s.Apply(ctx, b.ops[i])
+		if err == nil {
+			b.done[i] = true
+			continue
+		}
+		// Apply's error already names the operation; keep the cause.
+		if b.failed[i] = errors.Unwrap(err); b.failed[i] == nil {
+			b.failed[i] = err
+		}
+		if errors.Is(err, sync.ErrAbort) || ctx.Err() != nil {
+			abort = b.failed[i]
 		}
 	}
 }

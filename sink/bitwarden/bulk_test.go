@@ -442,3 +442,34 @@ func TestSyncer_BulkEndToEnd(t *testing.T) {
 type staticSource struct{ snap sync.Snapshot }
 
 func (s staticSource) Snapshot(context.Context) (sync.Snapshot, error) { return s.snap, nil }
+
+func TestApplyBulk_GroupsOneByOneOnDuplicateGroupIDs(t *testing.T) {
+	e := newEnv(t, bwemu.Options{}, nil)
+	org := seedOrg()
+	org.Groups[2].ExternalID = "g2" // Hand Made now shares Ops's external id
+	if err := e.emu.Seed(org); err != nil {
+		t.Fatal(err)
+	}
+	e.state()
+	// Reading the organization back fails: the invites cannot be
+	// checked, the group applied one by one stands.
+	e.emu.AddFault(bwemu.Fault{Method: "GET", Path: "/api/public/members", Status: 500, Count: 7})
+	errs := e.sink.ApplyBulk(context.Background(), append(invites(2),
+		sync.Op{Action: sync.ActionCreateGroup, ExternalID: "g9", Name: "Sales", Bulk: true}))
+	var failed []string
+	for _, err := range errs {
+		failed = append(failed, err.Op.ExternalID)
+		if !strings.Contains(err.Error(), "reading the organization back to check it failed") {
+			t.Errorf("error %q does not say the check failed", err)
+		}
+	}
+	if diff := cmp.Diff([]string{"n0", "n1"}, failed); diff != "" {
+		t.Errorf("failed operations (-want +got):\n%s", diff)
+	}
+	if n := e.count(importRoute, 200); n != 1 {
+		t.Errorf("%d import requests, want 1 (members only)", n)
+	}
+	if n := e.count("POST /api/public/groups", 200); n != 1 {
+		t.Errorf("%d group creates one by one, want 1", n)
+	}
+}
