@@ -94,18 +94,29 @@ type differ struct {
 	// extOf maps a member id to the external id it has after this plan.
 	extOf map[string]string
 	// inOrg holds the user external ids that will name a member once the
-	// plan has run (matched, linked or invited).
-	inOrg map[string]bool
+	// plan has run (matched, linked or invited), with that member's id (""
+	// for an invite).
+	inOrg map[string]string
 	// keepGroups holds the external ids of members who stay in the
 	// organization without being in the directory (revoked while absent):
 	// they keep their group memberships until they are removed.
-	keepGroups      map[string]bool
+	keepGroups map[string]bool
+	// keepIDs holds the member ids of those members.
+	keepIDs         map[string]bool
 	emailOf         map[string]string // user or member external id -> email
 	protected       map[MemberType]bool
 	protectedEmails map[string]bool
 	// owned reports whether dirbridge manages the member with this
 	// external id (see Options.Ledger).
 	owned func(ext string) bool
+	// memberByID maps a member id to its member; built on first use.
+	memberByID map[string]*Member
+	// wantSet and haveSet are membership's sets, reused from one group to
+	// the next while groups are small: a map per group is most of the
+	// allocation of a plan for 50,000 groups. extBuf and idBuf are
+	// desired's.
+	wantSet, haveSet map[string]bool
+	extBuf, idBuf    []string
 }
 
 func newDiffer(want Snapshot, have OrgState, opt Options) *differ {
@@ -122,8 +133,9 @@ func newDiffer(want Snapshot, have OrgState, opt Options) *differ {
 		opt:             opt,
 		memberByExt:     make(map[string]*Member, len(have.Members)),
 		extOf:           make(map[string]string, len(have.Members)),
-		inOrg:           make(map[string]bool, len(want.Users)),
+		inOrg:           make(map[string]string, len(want.Users)),
 		keepGroups:      make(map[string]bool),
+		keepIDs:         make(map[string]bool),
 		emailOf:         make(map[string]string, len(want.Users)),
 		protected:       make(map[MemberType]bool, len(roles)),
 		protectedEmails: make(map[string]bool, len(opt.ProtectedEmails)),
@@ -141,6 +153,11 @@ func newDiffer(want Snapshot, have OrgState, opt Options) *differ {
 
 func (d *differ) members() {
 	members := d.have.Members
+	wantUser := make(map[string]bool, len(d.want.Users))
+	for _, u := range d.want.Users {
+		wantUser[u.ExternalID] = true
+	}
+	d.owned = func(ext string) bool { return d.opt.AdoptForeign || wantUser[ext] || d.opt.Ledger.ownsMember(ext) }
 	unlinkedByEmail := make(map[string]*Member)
 	emailTaken := make(map[string]*Member, len(members))
 	for i := range members {
@@ -159,23 +176,13 @@ func (d *differ) members() {
 		}
 		d.memberByExt[m.ExternalID] = m
 		emailTaken[email] = m
-	}
-	wantUser := make(map[string]bool, len(d.want.Users))
-	for _, u := range d.want.Users {
-		wantUser[u.ExternalID] = true
-	}
-	d.owned = func(ext string) bool { return d.opt.AdoptForeign || wantUser[ext] || d.opt.Ledger.ownsMember(ext) }
-	for ext, m := range d.memberByExt {
-		if d.owned(ext) && d.manageable(m) {
+		if d.owned(m.ExternalID) && d.manageable(m) {
 			d.plan.ManagedMembers++
 		}
 	}
 
-	matched := make(map[string]bool, len(d.want.Users))
-	wantEmail := make(map[string]bool, len(d.want.Users))
 	for _, u := range d.want.Users {
 		d.emailOf[u.ExternalID] = u.Email
-		wantEmail[u.Email] = true
 		m := d.memberByExt[u.ExternalID]
 		if m == nil {
 			if um := unlinkedByEmail[u.Email]; um != nil {
@@ -195,11 +202,10 @@ func (d *differ) members() {
 				continue
 			}
 			d.op(Op{Action: ActionInvite, Email: u.Email, ExternalID: u.ExternalID, Name: u.Name, Reason: "new in directory"})
-			d.inOrg[u.ExternalID] = true
+			d.inOrg[u.ExternalID] = ""
 			continue
 		}
-		matched[m.ID] = true
-		d.inOrg[u.ExternalID] = true
+		d.inOrg[u.ExternalID] = m.ID
 		switch {
 		case u.Disabled:
 			d.gone(m, u.ExternalID, "disabled in directory")
@@ -208,18 +214,35 @@ func (d *differ) members() {
 		}
 	}
 
+	// The members no user matched (by external id, so not by a link):
+	// absent from the directory. wantEmail tells which of their emails a
+	// directory user has.
+	var absent []*Member
+	wantEmail := map[string]bool{}
+	for i := range members {
+		m := &members[i]
+		if m.ExternalID == "" || wantUser[m.ExternalID] || d.memberByExt[m.ExternalID] != m {
+			continue
+		}
+		absent = append(absent, m)
+		wantEmail[strings.ToLower(m.Email)] = false
+	}
+	if len(absent) > 0 {
+		for _, u := range d.want.Users {
+			if _, ok := wantEmail[u.Email]; ok {
+				wantEmail[u.Email] = true
+			}
+		}
+	}
 	held := make(map[string]bool, len(d.want.Held))
 	for _, id := range d.want.Held {
 		held[id] = true
 	}
-	for i := range members {
-		m := &members[i]
-		if m.ExternalID == "" || matched[m.ID] || d.memberByExt[m.ExternalID] != m {
-			continue
-		}
+	for _, m := range absent {
 		email := strings.ToLower(m.Email)
 		d.emailOf[m.ExternalID] = email
 		d.keepGroups[m.ExternalID] = true
+		d.keepIDs[m.ID] = true
 		switch {
 		case held[m.ExternalID]:
 			// The directory holds this person but could not use the record.
@@ -249,6 +272,7 @@ func (d *differ) gone(m *Member, extID, reason string) {
 		// Revoked, and the import cannot remove: nothing more to do.
 	case d.opt.OnMissing == MissingRemove && !d.opt.ImportOnly && d.removalDue(extID):
 		delete(d.keepGroups, extID)
+		delete(d.keepIDs, m.ID)
 		d.op(Op{Action: ActionRemove, MemberID: m.ID, Email: m.Email, ExternalID: extID, Name: m.Name, Reason: reason})
 	case m.Status != StatusRevoked:
 		if d.opt.OnMissing == MissingRemove && !d.opt.ImportOnly {
@@ -297,7 +321,7 @@ func (d *differ) removalWhen(ext string) string {
 
 // manageable reports whether dirbridge may revoke or remove m.
 func (d *differ) manageable(m *Member) bool {
-	return !d.protected[m.Type] && !d.protectedEmails[strings.ToLower(m.Email)]
+	return !d.protected[m.Type] && (len(d.protectedEmails) == 0 || !d.protectedEmails[strings.ToLower(m.Email)])
 }
 
 func (d *differ) protectedNote(m *Member, reason string) {
@@ -310,10 +334,6 @@ func (d *differ) protectedNote(m *Member, reason string) {
 
 func (d *differ) groups() {
 	orgByExt := make(map[string]*OrgGroup, len(d.have.Groups))
-	memberByID := make(map[string]*Member, len(d.have.Members))
-	for i := range d.have.Members {
-		memberByID[d.have.Members[i].ID] = &d.have.Members[i]
-	}
 	for i := range d.have.Groups {
 		g := &d.have.Groups[i]
 		if g.ExternalID == "" {
@@ -337,13 +357,9 @@ func (d *differ) groups() {
 	}
 	for _, g := range d.want.Groups {
 		og := orgByExt[g.ExternalID]
-		desired := make([]string, 0, len(g.Members))
-		for _, id := range g.Members {
-			if d.inOrg[id] {
-				desired = append(desired, id)
-			}
-		}
 		if og == nil {
+			desired, _ := d.desired(g.Members)
+			desired = slices.Clone(desired)
 			d.op(Op{Action: ActionCreateGroup, ExternalID: g.ExternalID, Name: g.Name, Reason: "new in directory"})
 			if len(desired) > 0 {
 				slices.Sort(desired)
@@ -354,7 +370,7 @@ func (d *differ) groups() {
 		if og.Name != g.Name {
 			d.op(Op{Action: ActionUpdateGroup, GroupID: og.ID, ExternalID: g.ExternalID, Name: g.Name, OldName: og.Name, Reason: "renamed in directory"})
 		}
-		d.membership(og, g.Name, desired, memberByID)
+		d.membership(og, g.Name, g.Members)
 	}
 	for i := range d.have.Groups {
 		og := &d.have.Groups[i]
@@ -374,17 +390,21 @@ func (d *differ) groups() {
 }
 
 // membership plans a set_group_members when the group's members after the
-// plan differ from desired. Members absent from the directory but kept in the
-// organization (revoked) keep their place, so that a restore gives their
-// access back.
-func (d *differ) membership(og *OrgGroup, name string, desired []string, memberByID map[string]*Member) {
-	want := make(map[string]bool, len(desired)+len(og.MemberIDs))
+// plan differ from the desired ones: those of the directory group's members
+// (user external ids) that will be in the organization. Members absent from
+// the directory but kept in the organization (revoked) keep their place, so
+// that a restore gives their access back.
+func (d *differ) membership(og *OrgGroup, name string, dirMembers []string) {
+	d.plan.ManagedMemberships += len(og.MemberIDs)
+	desired, ids := d.desired(dirMembers)
+	if d.holdsExactly(og.MemberIDs, ids) {
+		return
+	}
+	want, have := d.sets(len(desired) + len(og.MemberIDs))
 	for _, id := range desired {
 		want[id] = true
 	}
 	var removed, removedIDs []string
-	have := make(map[string]bool, len(og.MemberIDs))
-	d.plan.ManagedMemberships += len(og.MemberIDs)
 	for _, mid := range og.MemberIDs {
 		ext, ok := d.extOf[mid]
 		switch {
@@ -401,7 +421,7 @@ func (d *differ) membership(og *OrgGroup, name string, desired []string, memberB
 			// A member without an external id (added by hand) or not in the
 			// organization's list: it leaves the managed group.
 			email := "member " + mid
-			if m := memberByID[mid]; m != nil {
+			if m := d.member(mid); m != nil {
 				email = strings.ToLower(m.Email)
 			}
 			removed = append(removed, email)
@@ -427,6 +447,67 @@ func (d *differ) membership(og *OrgGroup, name string, desired []string, memberB
 	slices.Sort(removedIDs)
 	d.op(Op{Action: ActionSetGroupMembers, GroupID: og.ID, ExternalID: og.ExternalID, Name: name, Members: members,
 		Added: added, Removed: removed, RemovedIDs: removedIDs, Reason: "membership changed"})
+}
+
+// desired returns the directory group members (user external ids) that
+// will be in the organization, and the ids of their members ("" for one
+// this plan invites). Both slices are reused by the next call.
+func (d *differ) desired(dirMembers []string) (exts, ids []string) {
+	exts, ids = d.extBuf[:0], d.idBuf[:0]
+	for _, ext := range dirMembers {
+		if id, ok := d.inOrg[ext]; ok {
+			exts, ids = append(exts, ext), append(ids, id)
+		}
+	}
+	d.extBuf, d.idBuf = exts, ids
+	return exts, ids
+}
+
+// holdsExactly reports whether a group's member ids (sorted, as sinks
+// read them) are exactly ids, which it sorts, and members kept while absent
+// from the directory: the common case of a group in step, found without
+// looking every member up by id. False means "look closer", not "changed".
+func (d *differ) holdsExactly(have, ids []string) bool {
+	if len(have) < len(ids) || slices.Contains(ids, "") {
+		return false
+	}
+	slices.Sort(ids)
+	j := 0
+	for _, id := range have {
+		switch {
+		case j < len(ids) && id == ids[j]:
+			j++
+		case !d.keepIDs[id]:
+			return false
+		}
+	}
+	return j == len(ids)
+}
+
+// sets returns two empty sets for a group of about n members: the reused
+// ones while n is small, else new ones.
+func (d *differ) sets(n int) (want, have map[string]bool) {
+	const reuseUpTo = 1024
+	if n > reuseUpTo {
+		return make(map[string]bool, n), make(map[string]bool, n)
+	}
+	if d.wantSet == nil {
+		d.wantSet, d.haveSet = make(map[string]bool), make(map[string]bool)
+	}
+	clear(d.wantSet)
+	clear(d.haveSet)
+	return d.wantSet, d.haveSet
+}
+
+// member returns the organization's member with the id, or nil.
+func (d *differ) member(id string) *Member {
+	if d.memberByID == nil {
+		d.memberByID = make(map[string]*Member, len(d.have.Members))
+		for i := range d.have.Members {
+			d.memberByID[d.have.Members[i].ID] = &d.have.Members[i]
+		}
+	}
+	return d.memberByID[id]
 }
 
 func (d *differ) emails(ids []string) []string {

@@ -76,6 +76,8 @@ func Normalize(s Snapshot) (Snapshot, []Note) {
 	}
 
 	out.Groups = make([]Group, 0, len(s.Groups))
+	// inGroup[i] is the number of the last group that listed user i.
+	inGroup := make([]int32, len(out.Users))
 	groupIDs := make(map[string]bool, len(s.Groups))
 	for _, g := range s.Groups {
 		g.ExternalID = strings.TrimSpace(g.ExternalID)
@@ -98,19 +100,26 @@ func Normalize(s Snapshot) (Snapshot, []Note) {
 			g.Name = short
 		}
 		members := make([]string, 0, len(g.Members))
-		seen := make(map[string]bool, len(g.Members))
+		// A user is seen in this group when its stamp is the group's number;
+		// ids that name no user (rare) are remembered in a map.
+		stamp := int32(len(out.Groups) + 1)
+		var seenUnknown map[string]bool
 		unknown := 0
 		for _, id := range g.Members {
 			id = strings.TrimSpace(id)
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			if _, ok := byID[id]; !ok {
+			i, ok := byID[id]
+			switch {
+			case ok && inGroup[i] == stamp:
+			case ok:
+				inGroup[i] = stamp
+				members = append(members, id)
+			case !seenUnknown[id]:
+				if seenUnknown == nil {
+					seenUnknown = map[string]bool{}
+				}
+				seenUnknown[id] = true
 				unknown++
-				continue
 			}
-			members = append(members, id)
 		}
 		if unknown > 0 {
 			notes = append(notes, Note{Kind: "unknown_member", Subject: groupRef(g), Message: fmt.Sprintf("%d member(s) are not users of the directory read; left out of the group", unknown)})
@@ -181,11 +190,12 @@ func ValidEmail(s string) bool {
 			return false
 		}
 	}
-	labels := strings.Split(domain, ".")
-	if len(labels) < 2 {
+	if !strings.Contains(domain, ".") {
 		return false
 	}
-	for _, l := range labels {
+	for rest, more := domain, true; more; {
+		var l string
+		l, rest, more = strings.Cut(rest, ".")
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
 			return false
 		}

@@ -106,11 +106,15 @@ func (s *Sink) withIndex(ctx context.Context, fn func(x *index)) error {
 	return nil
 }
 
-// updateIndex records a change in the index, if there is one yet; when
-// there is not, the next read of the organization will see the change.
+// updateIndex records a change in the index, building it first from the
+// last State if that is pending; when there is no index at all, the next
+// read of the organization will see the change.
 func (s *Sink) updateIndex(fn func(x *index)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.idx == nil && s.read != nil {
+		s.idx, s.read = newIndex(s.read.Members, s.read.Groups), nil
+	}
 	if s.idx != nil {
 		fn(s.idx)
 	}

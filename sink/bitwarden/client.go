@@ -97,7 +97,14 @@ func decode(resp *http.Response, method, path string, out any) error {
 	if out == nil {
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	dec := json.NewDecoder(resp.Body)
+	var err error
+	if sd, ok := out.(streamDecoder); ok {
+		err = sd.decodeStream(dec)
+	} else {
+		err = dec.Decode(out)
+	}
+	if err != nil {
 		if errors.Is(err, io.EOF) {
 			err = errors.New("empty body")
 		}
@@ -128,6 +135,13 @@ func readAPIError(resp *http.Response, method, path string) *APIError {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	return e
+}
+
+// streamDecoder is an answer that decodes itself from the stream, so that
+// a large one is never held in memory whole (json.Decoder.Decode reads the
+// whole value first).
+type streamDecoder interface {
+	decodeStream(dec *json.Decoder) error
 }
 
 // drain reads what is left of a body, so that the connection can be

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dirbridge/dirbridge/sync"
 	"github.com/dirbridge/dirbridge/sync/secret"
 )
 
@@ -51,6 +52,14 @@ type Config struct {
 	// SCIM configures the guard that refuses to sync an organization that
 	// SCIM provisions.
 	SCIM SCIMConfig `yaml:"scim"`
+	// Bulk says when invites, new groups and group memberships go through
+	// the organization import endpoint, up to 2,000 members a request,
+	// instead of one request each: "auto" when a plan invites at least
+	// BulkThreshold members, "always", or "never". Default "auto".
+	Bulk string `yaml:"bulk"`
+	// BulkThreshold is the number of invites from which bulk: auto uses the
+	// import endpoint. Default 100.
+	BulkThreshold int `yaml:"bulk_threshold"`
 }
 
 // RateLimit paces POST, PUT and DELETE requests per verb and concrete path,
@@ -90,10 +99,18 @@ const (
 // DefaultConfig returns the configuration the user's YAML is decoded onto.
 func DefaultConfig() Config {
 	return Config{
-		Timeout:      60 * time.Second,
-		Concurrency:  8,
-		LegacyRevoke: LegacyRevokeFail,
+		Timeout:       60 * time.Second,
+		Concurrency:   8,
+		LegacyRevoke:  LegacyRevokeFail,
+		Bulk:          string(sync.BulkAuto),
+		BulkThreshold: 100,
 	}
+}
+
+// BulkOptions returns the Syncer's bulk settings from bulk and
+// bulk_threshold.
+func (c Config) BulkOptions() sync.BulkOptions {
+	return sync.BulkOptions{Mode: sync.BulkMode(c.Bulk), Threshold: c.BulkThreshold}
 }
 
 // cloudHosts maps Cloud to the API and identity URLs.
@@ -142,6 +159,14 @@ func (c Config) Validate() []string {
 	}
 	if c.LegacyRevoke != LegacyRevokeFail && c.LegacyRevoke != LegacyRevokeRemove {
 		add("legacy_revoke", "must be %q or %q, got %q", LegacyRevokeFail, LegacyRevokeRemove, c.LegacyRevoke)
+	}
+	switch sync.BulkMode(c.Bulk) {
+	case sync.BulkAuto, sync.BulkAlways, sync.BulkNever:
+	default:
+		add("bulk", "must be %q, %q or %q, got %q", sync.BulkAuto, sync.BulkAlways, sync.BulkNever, c.Bulk)
+	}
+	if c.BulkThreshold < 1 {
+		add("bulk_threshold", "must be at least 1")
 	}
 	return append(errs, c.SCIM.validate()...)
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dirbridge/dirbridge/sync"
 )
 
 const testOrg = "5f0c2a8e-4b1d-4c3e-9a7f-1e2d3c4b5a69"
@@ -75,6 +77,11 @@ func TestValidate(t *testing.T) {
 			[]string{`legacy_revoke: must be "fail" or "remove", got "delete"`}},
 		{"NegativeRates", func(c *Config) { c.RateLimit = RateLimit{PerSecond: -1, PerMinute: -2} },
 			[]string{"rate_limit.per_second: must not be negative", "rate_limit.per_minute: must not be negative"}},
+		{"BulkAlways", func(c *Config) { c.Bulk = "always" }, nil},
+		{"BulkNever", func(c *Config) { c.Bulk, c.BulkThreshold = "never", 0 },
+			[]string{"bulk_threshold: must be at least 1"}},
+		{"BadBulk", func(c *Config) { c.Bulk = "yes" },
+			[]string{`bulk: must be "auto", "always" or "never", got "yes"`}},
 		{"ZeroTimeoutAndConcurrency", func(c *Config) { c.Timeout, c.Concurrency = 0, 0 },
 			[]string{"timeout: must be positive", "concurrency: must be at least 1"}},
 		{"SCIMURLWithoutKey", func(c *Config) { c.SCIM.URL = "https://scim.bitwarden.com/v2/" + testOrg },
@@ -91,6 +98,8 @@ func TestValidate(t *testing.T) {
 			"timeout: must be positive",
 			"concurrency: must be at least 1",
 			`legacy_revoke: must be "fail" or "remove", got ""`,
+			`bulk: must be "auto", "always" or "never", got ""`,
+			"bulk_threshold: must be at least 1",
 		}},
 	}
 	for _, tt := range tests {
@@ -102,6 +111,14 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate() mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestBulkOptions(t *testing.T) {
+	got := DefaultConfig().BulkOptions()
+	want := sync.BulkOptions{Mode: sync.BulkAuto, Threshold: 100}
+	if got != want {
+		t.Errorf("DefaultConfig().BulkOptions() = %+v, want %+v", got, want)
 	}
 }
 

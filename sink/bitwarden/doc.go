@@ -15,6 +15,16 @@
 //	set_group_members  PUT    /public/groups/{id}/member-ids
 //	delete_group       DELETE /public/groups/{id}
 //
+// On a large plan, invites, group creations and group memberships can go
+// through POST /public/organization/import instead (bulk: auto, from
+// bulk_threshold invites, or always): the sink implements sync.BulkSink,
+// sends members in requests of at most 2,000 and then groups in requests of
+// at most 2,000 groups and a few megabytes, never with overwriteExisting,
+// and reads the organization back to check every operation, since the
+// import skips some members without an error. On Bitwarden's cloud, where
+// each path allows 60 writes a minute, 10,000 invites take 5 requests
+// instead of nearly three hours.
+//
 // Every action is safe to retry, whether the retry is the HTTP client's or
 // the next run's after a crash: an invite that meets "This user has already
 // been invited." adopts the member when its external id matches, "Already

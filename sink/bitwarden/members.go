@@ -39,7 +39,7 @@ func (s *Sink) adoptInvited(ctx context.Context, op sync.Op, inviteErr error) er
 		if !strings.EqualFold(m.Email, op.Email) {
 			continue
 		}
-		ext := str(m.ExternalID)
+		ext := m.ExternalID
 		switch {
 		case strings.EqualFold(ext, op.ExternalID):
 			s.logger.Debug("member already invited", "email", op.Email, "member_id", m.ID)

@@ -31,9 +31,12 @@ type Sink struct {
 	tokenMu stdsync.Mutex
 	token   token
 
-	mu       stdsync.Mutex
-	idx      *index // nil until State or the first Apply that needs it
-	noRevoke bool   // the server answered that it has no revoke/restore
+	mu  stdsync.Mutex
+	idx *index // nil until an operation needs it
+	// read is the organization the last State read, from which the index
+	// is built when first needed.
+	read     *sync.OrgState
+	noRevoke bool // the server answered that it has no revoke/restore
 }
 
 var _ sync.Sink = (*Sink)(nil)

@@ -1,6 +1,11 @@
 package bitwarden
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/dirbridge/dirbridge/sync"
+)
 
 // The Public API's JSON, as bitwarden/server's public models define it
 // (src/Api/AdminConsole/Public/Models). Enums are integers; nulls are sent
@@ -11,6 +16,77 @@ import "encoding/json"
 type listResponse[T any] struct {
 	Data              []T     `json:"data"`
 	ContinuationToken *string `json:"continuationToken"`
+}
+
+// memberList is the list envelope of members, decoded one member at a time
+// into the model's members.
+type memberList struct {
+	members           []sync.Member
+	continuationToken string
+}
+
+func (l *memberList) continuation() string { return l.continuationToken }
+
+// decodeStream reads {"data": [member...], "continuationToken": ...} and
+// ignores other keys.
+func (l *memberList) decodeStream(dec *json.Decoder) error {
+	if err := expectDelim(dec, '{'); err != nil {
+		return err
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch key {
+		case "data":
+			if err := l.decodeData(dec); err != nil {
+				return err
+			}
+		case "continuationToken":
+			var t *string
+			if err := dec.Decode(&t); err != nil {
+				return err
+			}
+			l.continuationToken = str(t)
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return err
+			}
+		}
+	}
+	return expectDelim(dec, '}')
+}
+
+// decodeData reads the data array (or null), member by member.
+func (l *memberList) decodeData(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return fmt.Errorf("data: want an array, got %v", tok)
+	}
+	for dec.More() {
+		var m memberResponse
+		if err := dec.Decode(&m); err != nil {
+			return err
+		}
+		l.members = append(l.members, toMember(&m))
+	}
+	return expectDelim(dec, ']')
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("want %q, got %v", want, tok)
+	}
+	return nil
 }
 
 // memberResponse is a MemberResponseModel.
@@ -73,6 +149,36 @@ type groupWrite struct {
 // groupMembers is the body of PUT /public/groups/{id}/member-ids.
 type groupMembers struct {
 	MemberIDs []string `json:"memberIds"`
+}
+
+// importRequest is an OrganizationImportRequestModel (POST
+// /public/organization/import). Members and Groups hold encoded
+// importMember and importGroup entries; neither may be null (a 500).
+// InviteUsersAfterProvisioning is always sent: servers from v2026.7.0 read
+// false as "stage without an invitation", older ones ignore it.
+type importRequest struct {
+	Groups                       []json.RawMessage `json:"groups"`
+	Members                      []json.RawMessage `json:"members"`
+	OverwriteExisting            bool              `json:"overwriteExisting"`
+	LargeImport                  bool              `json:"largeImport"`
+	InviteUsersAfterProvisioning bool              `json:"inviteUsersAfterProvisioning"`
+}
+
+// importMember is an OrganizationImportMemberRequestModel. Deleted is sent
+// even when false, as Vaultwarden requires it.
+type importMember struct {
+	Email      string `json:"email"`
+	ExternalID string `json:"externalId"`
+	Deleted    bool   `json:"deleted"`
+}
+
+// importGroup is an OrganizationImportGroupRequestModel.
+// MemberExternalIDs replaces the group's membership and must not be null
+// (a 500).
+type importGroup struct {
+	Name              string   `json:"name"`
+	ExternalID        string   `json:"externalId"`
+	MemberExternalIDs []string `json:"memberExternalIds"`
 }
 
 // errorResponse is the error envelope: the Public API's

@@ -10,6 +10,12 @@
 //
 //	go run ./sources/ldap/bench            # or sources/ldap/bench/run.sh
 //	go run ./sources/ldap/bench -users 10000 -groups 200 -runs 1
+//
+// With -serve it only generates and loads the directory, starts slapd,
+// prints one line "url=... suffix=... reader_dn=... reader_pw=...
+// admin_dn=... admin_pw=..." and serves until its standard input closes:
+// dirbridge's end-to-end benchmark (cmd/dirbridge/bench) reads the same
+// directory that way, as it cannot import slapdtest.
 package main
 
 import (
@@ -17,6 +23,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -47,7 +54,15 @@ func main() {
 	readURL := flag.String("read", "", "child mode: read the directory at this URL and report")
 	cpuProfile := flag.String("cpuprofile", "", "child mode: write a CPU profile of the read to this file")
 	memProfile := flag.String("memprofile", "", "child mode: write a heap profile after the read to this file")
+	serveMode := flag.Bool("serve", false, "generate and serve the directory until stdin closes; print its URL")
 	flag.Parse()
+	if *serveMode {
+		if err := serve(*users, *groups, *perUser, *seed); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	if *readURL != "" {
 		if err := read(*readURL, *pageSize, *cpuProfile, *memProfile); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -117,6 +132,49 @@ func read(url string, pageSize int, cpuProfile, memProfile string) error {
 	return nil
 }
 
+// start generates the directory into dir, loads it and starts slapd,
+// reporting progress on w.
+func start(dir string, users, groups, perUser int, seed uint64, w io.Writer) (*slapdtest.Server, error) {
+	t := time.Now()
+	data := filepath.Join(dir, "data.ldif")
+	f, err := os.Create(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeLDIF(f, users, groups, perUser, seed); err != nil {
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(w, "generated %d users, %d groups, %d memberships in %s\n", users, groups, users*perUser, time.Since(t).Round(time.Millisecond))
+	t = time.Now()
+	srv, err := slapdtest.Start(filepath.Join(dir, "slapd"), slapdtest.Options{SeedFile: data})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(w, "slapadd and slapd start in %s (%s)\n", time.Since(t).Round(time.Millisecond), srv.URL)
+	return srv, nil
+}
+
+// serve is -serve: the directory is served until stdin closes.
+func serve(users, groups, perUser int, seed uint64) error {
+	dir, err := os.MkdirTemp("", "dirbridge-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	srv, err := start(dir, users, groups, perUser, seed, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	fmt.Printf("url=%s suffix=%s reader_dn=%s reader_pw=%s admin_dn=%s admin_pw=%s\n", srv.URL, slapdtest.Suffix,
+		slapdtest.ReaderDN, slapdtest.ReaderPW, slapdtest.AdminDN, slapdtest.AdminPW)
+	_, err = io.Copy(io.Discard, os.Stdin)
+	return err
+}
+
 func bench(users, groups, perUser int, seed uint64, pageSize, runs int, keep bool) (bool, error) {
 	dir, err := os.MkdirTemp("", "dirbridge-bench-")
 	if err != nil {
@@ -127,26 +185,11 @@ func bench(users, groups, perUser int, seed uint64, pageSize, runs int, keep boo
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	t := time.Now()
-	data := filepath.Join(dir, "data.ldif")
-	f, err := os.Create(data)
-	if err != nil {
-		return false, err
-	}
-	if err := writeLDIF(f, users, groups, perUser, seed); err != nil {
-		return false, err
-	}
-	if err := f.Close(); err != nil {
-		return false, err
-	}
-	fmt.Printf("generated %d users, %d groups, %d memberships in %s\n", users, groups, users*perUser, time.Since(t).Round(time.Millisecond))
-	t = time.Now()
-	srv, err := slapdtest.Start(filepath.Join(dir, "slapd"), slapdtest.Options{SeedFile: data})
+	srv, err := start(dir, users, groups, perUser, seed, os.Stdout)
 	if err != nil {
 		return false, err
 	}
 	defer srv.Stop()
-	fmt.Printf("slapadd and slapd start in %s (%s)\n", time.Since(t).Round(time.Millisecond), srv.URL)
 
 	self, err := os.Executable()
 	if err != nil {
