@@ -11,7 +11,7 @@ UNITS    := dirbridge.service dirbridge-dry-run.service dirbridge-dry-run.timer
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test vet fmt-check demo clean bench-ldap install uninstall
+.PHONY: all build test vet fmt-check demo clean bench bench-ldap install uninstall
 
 all: build
 
@@ -34,6 +34,11 @@ fmt-check:
 ## demo: emulated organization + sample directory: dry-run, sync, dry-run again
 demo: build
 	./cmd/dirbridge/demo/demo.sh $(BIN)
+
+## bench: planning at a million users, then dirbridge end to end (first sync under the
+## cloud's limits, no-op and churn syncs of 100k LDAP users) against their targets
+bench:
+	cmd/dirbridge/bench/run.sh
 
 ## bench-ldap: 100k users in a private slapd, dirbridge's read against ldapsearch's
 bench-ldap:

@@ -54,6 +54,7 @@ func newApp(cfg *Config, logger *slog.Logger, stateDir string) (*app, error) {
 		SCIM:    sink,
 		Options: cfg.diffOptions(),
 		Limits:  cfg.limits(),
+		Bulk:    cfg.Bitwarden.BulkOptions(),
 		Logger:  logger,
 	}
 	return a, nil
