@@ -228,6 +228,21 @@ func (l *Ledger) OrgState() OrgState {
 	return s
 }
 
+// Equal reports whether l and o hold the same things.
+func (l *Ledger) Equal(o *Ledger) bool {
+	if l == nil || o == nil {
+		return l == o
+	}
+	return l.Scope == o.Scope && l.SourceUsers == o.SourceUsers &&
+		maps.EqualFunc(l.Members, o.Members, func(a, b LedgerMember) bool {
+			return a.Email == b.Email && a.Since.Equal(b.Since) && a.AbsentSince.Equal(b.AbsentSince) &&
+				a.AbsentRuns == b.AbsentRuns && a.Revoked == b.Revoked
+		}) &&
+		maps.EqualFunc(l.Groups, o.Groups, func(a, b LedgerGroup) bool {
+			return a.Name == b.Name && a.Since.Equal(b.Since) && slices.Equal(a.Members, b.Members)
+		})
+}
+
 // Clone returns a deep copy.
 func (l *Ledger) Clone() *Ledger {
 	if l == nil {

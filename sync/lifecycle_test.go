@@ -369,3 +369,21 @@ func TestSyncer_SeatShortageStopsInvites(t *testing.T) {
 		t.Fatalf("with room to autoscale: %v, applied %v", err, res.Applied)
 	}
 }
+
+func TestLedger_Equal(t *testing.T) {
+	a := sync.NewLedger()
+	a.Members["u1"] = sync.LedgerMember{Email: "a@x.io", Since: t0}
+	a.Groups["g1"] = sync.LedgerGroup{Name: "G", Since: t0, Members: []string{"u1"}}
+	b := a.Clone()
+	b.Groups["g1"] = sync.LedgerGroup{Name: "G", Since: t0.In(time.FixedZone("x", 3600)), Members: []string{"u1"}}
+	if !a.Equal(b) {
+		t.Error("the same ledger (one time in another zone) is not Equal")
+	}
+	b.Members["u1"] = sync.LedgerMember{Email: "a@x.io", Since: t0, AbsentRuns: 1}
+	if a.Equal(b) {
+		t.Error("a ledger with one more absent run is Equal")
+	}
+	if (*sync.Ledger)(nil).Equal(a) || !(*sync.Ledger)(nil).Equal(nil) {
+		t.Error("nil ledgers")
+	}
+}

@@ -1,7 +1,6 @@
 package statedir
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -202,13 +201,13 @@ func (d *Dir) Save(name string, v any) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	// Compact JSON, marshalled once: the ledger of a large directory is
+	// tens of megabytes, and indenting it would hold it twice.
+	data, err := json.Marshal(v)
+	if err != nil {
 		return fmt.Errorf("statedir: save %s: %w", path, err)
 	}
-	if err := writeAtomic(path, buf.Bytes()); err != nil {
+	if err := writeAtomic(path, append(data, '\n')); err != nil {
 		return fmt.Errorf("statedir: save %s: %w", path, err)
 	}
 	return nil
