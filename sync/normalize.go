@@ -33,18 +33,61 @@ const MaxEmailLen = 256
 // The external ids of users left out go to Snapshot.Held: the directory
 // still holds them, so the diff must not treat them as gone.
 func Normalize(s Snapshot) (Snapshot, []Note) {
+	n, notes := normalize(s)
+	return n.Snapshot, notes
+}
+
+// normalized is a normalized snapshot with the index Diff needs: each
+// user's position by external id, and each group's members as positions.
+type normalized struct {
+	Snapshot
+	byID    map[string]int32
+	members [][]int32
+}
+
+// indexSnapshot indexes a snapshot that is already normalized.
+func indexSnapshot(s Snapshot) normalized {
+	n := normalized{Snapshot: s, byID: make(map[string]int32, len(s.Users)), members: make([][]int32, len(s.Groups))}
+	for i, u := range s.Users {
+		n.byID[u.ExternalID] = int32(i)
+	}
+	for gi, g := range s.Groups {
+		pos := make([]int32, 0, len(g.Members))
+		for _, id := range g.Members {
+			if i, ok := n.byID[id]; ok {
+				pos = append(pos, i)
+			}
+		}
+		n.members[gi] = pos
+	}
+	return n
+}
+
+func normalize(s Snapshot) (normalized, []Note) {
 	var notes []Note
-	out := Snapshot{Users: make([]User, 0, len(s.Users)), Held: slices.Clone(s.Held)}
-	byID := make(map[string]int, len(s.Users))
-	byEmail := make(map[string]int, len(s.Users))
-	for _, u := range s.Users {
-		u.ExternalID = strings.TrimSpace(u.ExternalID)
-		u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	// Trim, lower-case and check the emails on every CPU first; what is
+	// left needs the maps, one user at a time. The kept users are compacted
+	// in place: out.Users shares users' array, and only ever writes behind
+	// the user being read.
+	users := make([]User, len(s.Users))
+	out := Snapshot{Users: users[:0], Held: slices.Clone(s.Held)}
+	valid := make([]bool, len(s.Users))
+	parallel(len(s.Users), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			u := s.Users[i]
+			u.ExternalID = strings.TrimSpace(u.ExternalID)
+			u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+			users[i], valid[i] = u, ValidEmail(u.Email)
+		}
+	})
+	byID := make(map[string]int32, len(s.Users))
+	byEmail := make(map[string]int32, len(s.Users))
+	for i, u := range users {
 		switch {
 		case u.ExternalID == "":
 			notes = append(notes, Note{Kind: "missing_id", Subject: userRef(u), Message: "user has no external id; left out"})
 			continue
-		case !ValidEmail(u.Email):
+		case !valid[i]:
 			msg := fmt.Sprintf("user has no valid email (%q); left out", u.Email)
 			if u.Email == "" {
 				msg = "user has no email; left out"
@@ -70,64 +113,111 @@ func Normalize(s Snapshot) (Snapshot, []Note) {
 			out.Held = append(out.Held, u.ExternalID)
 			continue
 		}
-		byID[u.ExternalID] = len(out.Users)
-		byEmail[u.Email] = len(out.Users)
+		byID[u.ExternalID] = int32(len(out.Users))
+		byEmail[u.Email] = int32(len(out.Users))
 		out.Users = append(out.Users, u)
 	}
 
-	out.Groups = make([]Group, 0, len(s.Groups))
-	// inGroup[i] is the number of the last group that listed user i.
-	inGroup := make([]int32, len(out.Users))
-	groupIDs := make(map[string]bool, len(s.Groups))
-	for _, g := range s.Groups {
+	groups, groupNotes := checkGroups(s.Groups)
+	resolved := resolveMembers(groups, byID, len(out.Users))
+	out.Groups = make([]Group, 0, len(groups))
+	positions := make([][]int32, 0, len(groups))
+	for gi, g := range groups {
+		notes = append(notes, groupNotes[gi]...)
+		r := resolved[gi]
+		if r.unknown > 0 {
+			notes = append(notes, Note{Kind: "unknown_member", Subject: groupRef(g), Message: fmt.Sprintf("%d member(s) are not users of the directory read; left out of the group", r.unknown)})
+		}
+		if g.ExternalID == "" {
+			continue // left out: its notes say why
+		}
+		g.Members = r.members
+		out.Groups = append(out.Groups, g)
+		positions = append(positions, r.pos)
+	}
+	return normalized{Snapshot: out, byID: byID, members: positions}, notes
+}
+
+// checkGroups trims and checks every group's id and name, in order. A
+// group left out comes back with an empty external id; notes holds each
+// group's notes.
+func checkGroups(in []Group) (groups []Group, notes [][]Note) {
+	groups, notes = make([]Group, len(in)), make([][]Note, len(in))
+	groupIDs := make(map[string]bool, len(in))
+	for gi, g := range in {
 		g.ExternalID = strings.TrimSpace(g.ExternalID)
 		g.Name = strings.TrimSpace(g.Name)
+		note := func(kind, msg string) {
+			notes[gi] = append(notes[gi], Note{Kind: kind, Subject: groupRef(g), Message: msg})
+		}
 		switch {
 		case g.ExternalID == "":
-			notes = append(notes, Note{Kind: "missing_id", Subject: groupRef(g), Message: "group has no external id; left out"})
-			continue
+			note("missing_id", "group has no external id; left out")
 		case groupIDs[g.ExternalID]:
-			notes = append(notes, Note{Kind: "duplicate_id", Subject: groupRef(g), Message: fmt.Sprintf("external id %q already used by another group; left out", g.ExternalID)})
-			continue
-		}
-		groupIDs[g.ExternalID] = true
-		if g.Name == "" {
-			g.Name = g.ExternalID
-			notes = append(notes, Note{Kind: "missing_name", Subject: groupRef(g), Message: "group has no name; named by its external id"})
-		}
-		if short, ok := ShortenGroupName(g.Name); ok {
-			notes = append(notes, Note{Kind: "long_group_name", Subject: groupRef(g), Message: fmt.Sprintf("name longer than %d characters; shortened to %q", MaxGroupNameLen, short)})
-			g.Name = short
-		}
-		members := make([]string, 0, len(g.Members))
-		// A user is seen in this group when its stamp is the group's number;
-		// ids that name no user (rare) are remembered in a map.
-		stamp := int32(len(out.Groups) + 1)
-		var seenUnknown map[string]bool
-		unknown := 0
-		for _, id := range g.Members {
-			id = strings.TrimSpace(id)
-			i, ok := byID[id]
-			switch {
-			case ok && inGroup[i] == stamp:
-			case ok:
-				inGroup[i] = stamp
-				members = append(members, id)
-			case !seenUnknown[id]:
-				if seenUnknown == nil {
-					seenUnknown = map[string]bool{}
-				}
-				seenUnknown[id] = true
-				unknown++
+			note("duplicate_id", fmt.Sprintf("external id %q already used by another group; left out", g.ExternalID))
+			g.ExternalID = ""
+		default:
+			groupIDs[g.ExternalID] = true
+			if g.Name == "" {
+				g.Name = g.ExternalID
+				note("missing_name", "group has no name; named by its external id")
+			}
+			if short, ok := ShortenGroupName(g.Name); ok {
+				note("long_group_name", fmt.Sprintf("name longer than %d characters; shortened to %q", MaxGroupNameLen, short))
+				g.Name = short
 			}
 		}
-		if unknown > 0 {
-			notes = append(notes, Note{Kind: "unknown_member", Subject: groupRef(g), Message: fmt.Sprintf("%d member(s) are not users of the directory read; left out of the group", unknown)})
-		}
-		g.Members = members
-		out.Groups = append(out.Groups, g)
+		groups[gi] = g
 	}
-	return out, notes
+	return groups, notes
+}
+
+// resolvedGroup is one group's members: the kept ids and their user
+// positions, and how many ids named no user.
+type resolvedGroup struct {
+	members []string
+	pos     []int32
+	unknown int
+}
+
+// resolveMembers de-duplicates each group's members and drops the ids that
+// name no user, on every CPU: it is most of Normalize's work for a large
+// directory.
+func resolveMembers(groups []Group, byID map[string]int32, users int) []resolvedGroup {
+	out := make([]resolvedGroup, len(groups))
+	parallel(len(groups), func(_, lo, hi int) {
+		// inGroup[i] is the number of the last group (+1) that listed
+		// user i, so a user listed twice in one group is kept once.
+		inGroup := make([]int32, users)
+		for gi := lo; gi < hi; gi++ {
+			g := groups[gi]
+			if g.ExternalID == "" {
+				continue
+			}
+			r := resolvedGroup{members: make([]string, 0, len(g.Members)), pos: make([]int32, 0, len(g.Members))}
+			stamp := int32(gi + 1)
+			var seenUnknown map[string]bool
+			for _, id := range g.Members {
+				id = strings.TrimSpace(id)
+				i, ok := byID[id]
+				switch {
+				case ok && inGroup[i] == stamp:
+				case ok:
+					inGroup[i] = stamp
+					r.members = append(r.members, id)
+					r.pos = append(r.pos, i)
+				case !seenUnknown[id]:
+					if seenUnknown == nil {
+						seenUnknown = map[string]bool{}
+					}
+					seenUnknown[id] = true
+					r.unknown++
+				}
+			}
+			out[gi] = r
+		}
+	})
+	return out
 }
 
 // ShortenGroupName returns name cut to MaxGroupNameLen UTF-16 code units, and

@@ -165,15 +165,14 @@ func (s *Syncer) run(ctx context.Context, ro RunOptions, res *Result, log *slog.
 	if err != nil {
 		return err
 	}
-	want, res.Warnings = Normalize(want)
+	opt := s.Options
+	opt.Ledger, opt.Now = ro.Ledger, ro.Now
+	opt.ImportOnly = stateless(s.Sink)
+	want, res.Warnings, res.Plan = MakePlan(want, have, opt)
 	res.Snapshot, res.State = want, have
 	for _, n := range res.Warnings {
 		log.Warn("directory entry left out or changed", "entry", n.Subject, "kind", n.Kind, "detail", n.Message)
 	}
-	opt := s.Options
-	opt.Ledger, opt.Now = ro.Ledger, ro.Now
-	opt.ImportOnly = stateless(s.Sink)
-	res.Plan = Diff(want, have, opt)
 	res.Planned = true
 	if ro.Approved != nil {
 		if r := approve(ro.Approved, want, have, &res.Plan); r != nil {
