@@ -85,21 +85,25 @@ type LedgerUpdate struct {
 }
 
 // Next returns the ledger after a run that read want and have and carried out
-// done (the operations that succeeded), at now. Members and groups the
-// directory yields are adopted; members it no longer yields, or yields
-// disabled, count one more absent run; members and groups no longer in the
-// organization are forgotten. Next does not change l.
+// done (the operations that succeeded), at now. It does not change l; see
+// Update.
 func (l *Ledger) Next(want Snapshot, have OrgState, done []Op, now time.Time, up LedgerUpdate) *Ledger {
-	prev := l
-	if prev == nil {
-		prev = NewLedger()
+	next := l.Clone()
+	if next == nil {
+		next = NewLedger()
 	}
-	next := &Ledger{
-		Members:     make(map[string]LedgerMember, len(prev.Members)+len(want.Users)),
-		Groups:      make(map[string]LedgerGroup, len(prev.Groups)),
-		Scope:       prev.Scope,
-		SourceUsers: prev.SourceUsers,
-	}
+	next.Update(want, have, done, now, up)
+	return next
+}
+
+// Update brings the ledger up to date, in place, after a run that read want
+// and have and carried out done (the operations that succeeded), at now,
+// and reports whether anything changed. Members and groups the directory
+// yields are adopted; members it no longer yields, or yields disabled, count
+// one more absent run; members and groups no longer in the organization are
+// forgotten. It builds no copy of the ledger: the ledger of a large
+// directory is tens of megabytes.
+func (l *Ledger) Update(want Snapshot, have OrgState, done []Op, now time.Time, up LedgerUpdate) (changed bool) {
 	users := make(map[string]*User, len(want.Users))
 	for i := range want.Users {
 		users[want.Users[i].ExternalID] = &want.Users[i]
@@ -108,40 +112,40 @@ func (l *Ledger) Next(want Snapshot, have OrgState, done []Op, now time.Time, up
 	for _, id := range want.Held {
 		held[id] = true
 	}
-
-	// The organization's members after the run, by external id, and
-	// whether each is revoked.
-	inOrg := make(map[string]string, len(have.Members))
-	revoked := make(map[string]bool, len(have.Members))
-	for _, m := range have.Members {
-		if m.ExternalID != "" {
-			inOrg[m.ExternalID] = m.Email
-			revoked[m.ExternalID] = m.Status == StatusRevoked
-		}
-	}
+	// What the run's operations changed, by external id.
+	joined := map[string]string{} // invited or linked, with the email
+	left := map[string]bool{}     // removed
+	revoked := map[string]bool{}  // revoked (true) or restored (false)
 	for _, op := range done {
 		switch op.Action {
 		case ActionInvite, ActionLink:
-			inOrg[op.ExternalID] = op.Email
+			joined[op.ExternalID] = op.Email
 		case ActionRemove:
-			delete(inOrg, op.ExternalID)
+			left[op.ExternalID] = true
 		case ActionRevoke:
 			revoked[op.ExternalID] = true
 		case ActionRestore:
 			revoked[op.ExternalID] = false
 		}
 	}
-	for ext, email := range inOrg {
-		entry, known := prev.Members[ext]
+	for ext := range left {
+		if _, ok := l.Members[ext]; ok {
+			delete(l.Members, ext)
+			changed = true
+		}
+	}
+	before := len(l.Members) // members known before this run, still listed
+	update := func(ext, email string, isRevoked bool) {
+		old, known := l.Members[ext]
 		u := users[ext]
-		switch {
-		case u == nil && !known && !up.AdoptForeign:
-			continue // not ours
-		case !known:
+		if !known && u == nil && !up.AdoptForeign {
+			return // not ours
+		}
+		entry := old
+		if !known {
 			entry = LedgerMember{Since: now}
 		}
-		entry.Email = email
-		entry.Revoked = revoked[ext]
+		entry.Email, entry.Revoked = email, isRevoked
 		switch {
 		case held[ext] || !up.CountAbsence:
 			// Present but unusable, or a doubted read: neither absent nor back.
@@ -153,9 +157,56 @@ func (l *Ledger) Next(want Snapshot, have OrgState, done []Op, now time.Time, up
 		default:
 			entry.AbsentSince, entry.AbsentRuns = time.Time{}, 0
 		}
-		next.Members[ext] = entry
+		if !known || entry != old {
+			l.Members[ext] = entry
+			changed = true
+		}
 	}
+	seen := 0 // members known before this run that are in the organization
+	for i := range have.Members {
+		m := &have.Members[i]
+		if m.ExternalID == "" || left[m.ExternalID] {
+			continue
+		}
+		if _, known := l.Members[m.ExternalID]; known {
+			seen++
+		}
+		isRevoked, ok := revoked[m.ExternalID]
+		if !ok {
+			isRevoked = m.Status == StatusRevoked
+		}
+		update(m.ExternalID, m.Email, isRevoked)
+	}
+	for ext, email := range joined {
+		if _, known := l.Members[ext]; known {
+			seen++
+		}
+		update(ext, email, false)
+	}
+	if seen < before {
+		// Some left the organization by hand: forget them.
+		present := make(map[string]bool, len(have.Members)+len(joined))
+		for i := range have.Members {
+			present[have.Members[i].ExternalID] = true
+		}
+		for ext := range joined {
+			present[ext] = true
+		}
+		for ext := range l.Members {
+			if !present[ext] {
+				delete(l.Members, ext)
+				changed = true
+			}
+		}
+	}
+	if l.updateGroups(want, have, done, now, up) {
+		changed = true
+	}
+	return changed
+}
 
+// updateGroups brings the ledger's groups up to date, in place.
+func (l *Ledger) updateGroups(want Snapshot, have OrgState, done []Op, now time.Time, up LedgerUpdate) (changed bool) {
 	groups := make(map[string]string, len(have.Groups))
 	for _, g := range have.Groups {
 		if g.ExternalID != "" {
@@ -177,13 +228,20 @@ func (l *Ledger) Next(want Snapshot, have OrgState, done []Op, now time.Time, up
 	for _, g := range want.Groups {
 		wantGroups[g.ExternalID] = true
 	}
+	for ext := range l.Groups {
+		if _, ok := groups[ext]; !ok {
+			delete(l.Groups, ext)
+			changed = true
+		}
+	}
 	for ext, name := range groups {
-		entry, known := prev.Groups[ext]
+		old, known := l.Groups[ext]
 		if !known && !wantGroups[ext] {
 			continue
 		}
+		entry := old
 		if !known {
-			entry.Since = now
+			entry = LedgerGroup{Since: now}
 		}
 		entry.Name = name
 		if m, ok := memberships[ext]; ok && up.KeepMemberships {
@@ -191,9 +249,12 @@ func (l *Ledger) Next(want Snapshot, have OrgState, done []Op, now time.Time, up
 		} else if !up.KeepMemberships {
 			entry.Members = nil
 		}
-		next.Groups[ext] = entry
+		if !known || entry.Name != old.Name || !slices.Equal(entry.Members, old.Members) {
+			l.Groups[ext] = entry
+			changed = true
+		}
 	}
-	return next
+	return changed
 }
 
 // ledgerID is the organization id the ledger's synthesized state gives a
@@ -226,21 +287,6 @@ func (l *Ledger) OrgState() OrgState {
 	slices.SortFunc(s.Members, func(a, b Member) int { return strings.Compare(a.ExternalID, b.ExternalID) })
 	slices.SortFunc(s.Groups, func(a, b OrgGroup) int { return strings.Compare(a.ExternalID, b.ExternalID) })
 	return s
-}
-
-// Equal reports whether l and o hold the same things.
-func (l *Ledger) Equal(o *Ledger) bool {
-	if l == nil || o == nil {
-		return l == o
-	}
-	return l.Scope == o.Scope && l.SourceUsers == o.SourceUsers &&
-		maps.EqualFunc(l.Members, o.Members, func(a, b LedgerMember) bool {
-			return a.Email == b.Email && a.Since.Equal(b.Since) && a.AbsentSince.Equal(b.AbsentSince) &&
-				a.AbsentRuns == b.AbsentRuns && a.Revoked == b.Revoked
-		}) &&
-		maps.EqualFunc(l.Groups, o.Groups, func(a, b LedgerGroup) bool {
-			return a.Name == b.Name && a.Since.Equal(b.Since) && slices.Equal(a.Members, b.Members)
-		})
 }
 
 // Clone returns a deep copy.

@@ -370,20 +370,22 @@ func TestSyncer_SeatShortageStopsInvites(t *testing.T) {
 	}
 }
 
-func TestLedger_Equal(t *testing.T) {
-	a := sync.NewLedger()
-	a.Members["u1"] = sync.LedgerMember{Email: "a@x.io", Since: t0}
-	a.Groups["g1"] = sync.LedgerGroup{Name: "G", Since: t0, Members: []string{"u1"}}
-	b := a.Clone()
-	b.Groups["g1"] = sync.LedgerGroup{Name: "G", Since: t0.In(time.FixedZone("x", 3600)), Members: []string{"u1"}}
-	if !a.Equal(b) {
-		t.Error("the same ledger (one time in another zone) is not Equal")
+func TestLedger_UpdateReportsChange(t *testing.T) {
+	want := directory(3)
+	have := managedOrg(3)
+	l := sync.NewLedger()
+	if !l.Update(want, have, nil, t0, sync.LedgerUpdate{CountAbsence: true}) {
+		t.Fatal("adopting three members is no change")
 	}
-	b.Members["u1"] = sync.LedgerMember{Email: "a@x.io", Since: t0, AbsentRuns: 1}
-	if a.Equal(b) {
-		t.Error("a ledger with one more absent run is Equal")
+	if l.Update(want, have, nil, t0.Add(time.Hour), sync.LedgerUpdate{CountAbsence: true}) {
+		t.Error("a run that changed nothing changed the ledger")
 	}
-	if (*sync.Ledger)(nil).Equal(a) || !(*sync.Ledger)(nil).Equal(nil) {
-		t.Error("nil ledgers")
+	want.Users[1].Disabled = true
+	if !l.Update(want, have, nil, t0.Add(2*time.Hour), sync.LedgerUpdate{CountAbsence: true}) || l.Members["u1"].AbsentRuns != 1 {
+		t.Errorf("a disabled member: %+v", l.Members["u1"])
+	}
+	have.Members = have.Members[:2] // u2 removed by hand
+	if !l.Update(want, have, nil, t0.Add(3*time.Hour), sync.LedgerUpdate{CountAbsence: true}) || len(l.Members) != 2 {
+		t.Errorf("a member removed by hand is still in the ledger: %v", l.Members)
 	}
 }

@@ -52,7 +52,8 @@ type RunOptions struct {
 	// AcceptScopeChange accepts a changed scope (see CheckHistory).
 	AcceptScopeChange bool
 	// Ledger is the ledger of earlier runs; nil keeps none (every external
-	// id is managed, no grace period, no history guards).
+	// id is managed, no grace period, no history guards). A run that applies
+	// updates it in place (see Result.Ledger).
 	Ledger *Ledger
 	// Scope is the fingerprint of what the source reads now.
 	Scope string
@@ -87,9 +88,11 @@ type Result struct {
 	State    OrgState
 	// Done lists the operations that took effect.
 	Done []Op
-	// Ledger is the ledger after the run; nil after a dry run or a failed
-	// read, and when the run kept none.
-	Ledger *Ledger
+	// Ledger is the ledger after the run (RunOptions.Ledger, updated in
+	// place); nil after a dry run or a failed read, and when the run kept
+	// none. LedgerChanged says whether the run changed it.
+	Ledger        *Ledger
+	LedgerChanged bool
 	// Warnings are the directory entries Normalize changed or left out.
 	Warnings []Note
 	// Refusals are the guards that held the plan back.
@@ -196,7 +199,7 @@ func (s *Syncer) run(ctx context.Context, ro RunOptions, res *Result, log *slog.
 		applyErr = s.apply(ctx, ops, res, log)
 	}
 	if ro.Ledger != nil {
-		res.Ledger = s.nextLedger(ro, res)
+		res.Ledger, res.LedgerChanged = ro.Ledger, s.updateLedger(ro, res)
 	}
 	return errors.Join(applyErr, JoinRefusals(res.Refusals))
 }
@@ -242,23 +245,24 @@ func (s *Syncer) check(ctx context.Context, ro RunOptions, res *Result, log *slo
 	return nil
 }
 
-// nextLedger returns the ledger after an applied run. A run whose directory
-// read a guard doubted counts no absences and keeps the last good run's
-// figures.
-func (s *Syncer) nextLedger(ro RunOptions, res *Result) *Ledger {
+// updateLedger brings the ledger up to date after an applied run, and
+// reports whether it changed. A run whose directory read a guard doubted
+// counts no absences and keeps the last good run's figures.
+func (s *Syncer) updateLedger(ro RunOptions, res *Result) bool {
 	doubted := false
 	for _, r := range res.Refusals {
 		if r.Hold != HoldInvites {
 			doubted = true
 		}
 	}
-	next := ro.Ledger.Next(res.Snapshot, res.State, res.Done, ro.Now,
+	l := ro.Ledger
+	changed := l.Update(res.Snapshot, res.State, res.Done, ro.Now,
 		LedgerUpdate{AdoptForeign: s.Options.AdoptForeign, CountAbsence: !doubted, KeepMemberships: stateless(s.Sink)})
-	if !doubted {
-		next.Scope = ro.Scope
-		next.SourceUsers = res.Plan.SourceUsers
+	if !doubted && (l.Scope != ro.Scope || l.SourceUsers != res.Plan.SourceUsers) {
+		l.Scope, l.SourceUsers = ro.Scope, res.Plan.SourceUsers
+		changed = true
 	}
-	return next
+	return changed
 }
 
 func (s *Syncer) logRefusals(log *slog.Logger, rs []*Refusal) {

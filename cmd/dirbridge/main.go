@@ -7,10 +7,18 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
 func main() {
+	// A run holds the directory and the organization at once and then
+	// lets go of both: collect garbage at half the default growth, which
+	// keeps the footprint of a 100,000-user sync near its live data.
+	// GOGC, when set, still decides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

@@ -78,7 +78,7 @@ func (a *app) runOnce(ctx context.Context, ro sync.RunOptions) (*sync.Result, er
 	if ro.DryRun || res == nil {
 		return res, err
 	}
-	if res.Ledger != nil && !res.Ledger.Equal(ro.Ledger) {
+	if res.Ledger != nil && res.LedgerChanged {
 		if serr := a.state.Save(ledgerFile, res.Ledger); serr != nil {
 			err = errors.Join(err, fmt.Errorf("save the ledger: %w", serr))
 		}
