@@ -2,10 +2,12 @@ package sync
 
 import (
 	"crypto/sha256"
+	"hash/maphash"
 	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
+	stdsync "sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -80,20 +82,110 @@ func normalize(s Snapshot) (normalized, []Note) {
 			users[i], valid[i] = u, ValidEmail(u.Email)
 		}
 	})
-	byID := make(map[string]int32, len(s.Users))
-	byEmail := make(map[string]int32, len(s.Users))
-	for i, u := range users {
-		switch {
-		case u.ExternalID == "":
-			notes = append(notes, Note{Kind: "missing_id", Subject: userRef(u), Message: "user has no external id; left out"})
-			continue
-		case !valid[i]:
-			msg := fmt.Sprintf("user has no valid email (%q); left out", u.Email)
-			if u.Email == "" {
-				msg = "user has no email; left out"
+	byID, ok := indexUnique(users, valid)
+	if ok {
+		// No user shares an id or an email: keep every one that has both.
+		for i, u := range users {
+			if u.ExternalID == "" || !valid[i] {
+				notes, out.Held = leftOut(u, notes, out.Held)
+				continue
 			}
-			notes = append(notes, Note{Kind: "invalid_email", Subject: userRef(u), Message: msg})
-			out.Held = append(out.Held, u.ExternalID)
+			out.Users = append(out.Users, u)
+		}
+	} else {
+		byID, notes = dedupe(users, valid, &out, notes)
+	}
+
+	groups, groupNotes := checkGroups(s.Groups)
+	resolved := resolveMembers(groups, byID, len(out.Users))
+	out.Groups = make([]Group, 0, len(groups))
+	positions := make([][]int32, 0, len(groups))
+	for gi, g := range groups {
+		notes = append(notes, groupNotes[gi]...)
+		r := resolved[gi]
+		if r.unknown > 0 {
+			notes = append(notes, Note{Kind: "unknown_member", Subject: groupRef(g), Message: fmt.Sprintf("%d member(s) are not users of the directory read; left out of the group", r.unknown)})
+		}
+		if g.ExternalID == "" {
+			continue // left out: its notes say why
+		}
+		g.Members = r.members
+		out.Groups = append(out.Groups, g)
+		positions = append(positions, r.pos)
+	}
+	return normalized{Snapshot: out, byID: byID, members: positions}, notes
+}
+
+// leftOut records a user without an external id or a valid email.
+func leftOut(u User, notes []Note, held []string) ([]Note, []string) {
+	if u.ExternalID == "" {
+		return append(notes, Note{Kind: "missing_id", Subject: userRef(u), Message: "user has no external id; left out"}), held
+	}
+	msg := fmt.Sprintf("user has no valid email (%q); left out", u.Email)
+	if u.Email == "" {
+		msg = "user has no email; left out"
+	}
+	return append(notes, Note{Kind: "invalid_email", Subject: userRef(u), Message: msg}), append(held, u.ExternalID)
+}
+
+// indexUnique maps the external ids of the users that have one and a valid
+// email to their positions among those users, and reports true, when no two
+// of them share an id or an email: the common case, whose two maps it
+// builds at once on two CPUs. Otherwise (false) the caller dedupes them one
+// by one.
+func indexUnique(users []User, valid []bool) (map[string]int32, bool) {
+	var (
+		wg              stdsync.WaitGroup
+		byID            = make(map[string]int32, len(users))
+		dupID, dupEmail bool
+	)
+	keep := func(i int) bool { return users[i].ExternalID != "" && valid[i] }
+	wg.Go(func() {
+		n := int32(0)
+		for i := range users {
+			if !keep(i) {
+				continue
+			}
+			if _, dup := byID[users[i].ExternalID]; dup {
+				dupID = true
+				return
+			}
+			byID[users[i].ExternalID] = n
+			n++
+		}
+	})
+	wg.Go(func() {
+		// Hashes, not emails, find duplicates here: a quarter of the memory,
+		// no string compares. Two emails with one hash only send the
+		// caller to the exact path.
+		seed := maphash.MakeSeed()
+		byEmail := make(map[uint64]struct{}, len(users))
+		for i := range users {
+			if !keep(i) {
+				continue
+			}
+			h := maphash.String(seed, users[i].Email)
+			if _, dup := byEmail[h]; dup {
+				dupEmail = true
+				return
+			}
+			byEmail[h] = struct{}{}
+		}
+	})
+	wg.Wait()
+	return byID, !dupID && !dupEmail
+}
+
+// dedupe keeps the users that have an external id, a valid email, and an
+// id and an email no earlier kept user has (an enabled user wins an email
+// over a disabled one), appending them to out.Users, the others to
+// out.Held or the notes. It returns the kept users' positions by id.
+func dedupe(users []User, valid []bool, out *Snapshot, notes []Note) (map[string]int32, []Note) {
+	byID := make(map[string]int32, len(users))
+	byEmail := make(map[string]int32, len(users))
+	for i, u := range users {
+		if u.ExternalID == "" || !valid[i] {
+			notes, out.Held = leftOut(u, notes, out.Held)
 			continue
 		}
 		if _, dup := byID[u.ExternalID]; dup {
@@ -117,25 +209,7 @@ func normalize(s Snapshot) (normalized, []Note) {
 		byEmail[u.Email] = int32(len(out.Users))
 		out.Users = append(out.Users, u)
 	}
-
-	groups, groupNotes := checkGroups(s.Groups)
-	resolved := resolveMembers(groups, byID, len(out.Users))
-	out.Groups = make([]Group, 0, len(groups))
-	positions := make([][]int32, 0, len(groups))
-	for gi, g := range groups {
-		notes = append(notes, groupNotes[gi]...)
-		r := resolved[gi]
-		if r.unknown > 0 {
-			notes = append(notes, Note{Kind: "unknown_member", Subject: groupRef(g), Message: fmt.Sprintf("%d member(s) are not users of the directory read; left out of the group", r.unknown)})
-		}
-		if g.ExternalID == "" {
-			continue // left out: its notes say why
-		}
-		g.Members = r.members
-		out.Groups = append(out.Groups, g)
-		positions = append(positions, r.pos)
-	}
-	return normalized{Snapshot: out, byID: byID, members: positions}, notes
+	return byID, notes
 }
 
 // checkGroups trims and checks every group's id and name, in order. A
@@ -194,25 +268,46 @@ func resolveMembers(groups []Group, byID map[string]int32, users int) []resolved
 			if g.ExternalID == "" {
 				continue
 			}
-			r := resolvedGroup{members: make([]string, 0, len(g.Members)), pos: make([]int32, 0, len(g.Members))}
+			r := resolvedGroup{pos: make([]int32, 0, len(g.Members))}
 			stamp := int32(gi + 1)
 			var seenUnknown map[string]bool
-			for _, id := range g.Members {
-				id = strings.TrimSpace(id)
+			// While every id is kept as it is, the kept ids are a prefix of
+			// g.Members: share it, and copy only once one is not.
+			same := true
+			diverge := func(j int) {
+				if same {
+					same = false
+					r.members = append(make([]string, 0, len(g.Members)), g.Members[:j]...)
+				}
+			}
+			for j, id := range g.Members {
+				if trimmed := strings.TrimSpace(id); len(trimmed) != len(id) {
+					diverge(j)
+					id = trimmed
+				}
 				i, ok := byID[id]
 				switch {
 				case ok && inGroup[i] == stamp:
+					diverge(j)
 				case ok:
 					inGroup[i] = stamp
-					r.members = append(r.members, id)
-					r.pos = append(r.pos, i)
-				case !seenUnknown[id]:
-					if seenUnknown == nil {
-						seenUnknown = map[string]bool{}
+					if !same {
+						r.members = append(r.members, id)
 					}
-					seenUnknown[id] = true
-					r.unknown++
+					r.pos = append(r.pos, i)
+				default:
+					diverge(j)
+					if !seenUnknown[id] {
+						if seenUnknown == nil {
+							seenUnknown = map[string]bool{}
+						}
+						seenUnknown[id] = true
+						r.unknown++
+					}
 				}
+			}
+			if same {
+				r.members = g.Members
 			}
 			out[gi] = r
 		}
