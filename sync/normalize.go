@@ -2,9 +2,9 @@ package sync
 
 import (
 	"crypto/sha256"
-	"hash/maphash"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	stdsync "sync"
