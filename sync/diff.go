@@ -234,6 +234,10 @@ func (d *differ) members(x memberIndex) {
 // removal) when disabled, a restoration when back.
 func (d *differ) status(u *User, mi int32) {
 	m := &d.have.Members[mi]
+	if !strings.EqualFold(m.Email, u.Email) {
+		d.note("email_changed", m.Email, fmt.Sprintf("the directory now says %s; the Public API cannot change a member's email, "+
+			"so the member keeps %s (the person can change it in their account settings)", u.Email, m.Email))
+	}
 	switch {
 	case u.Disabled:
 		d.gone(mi, u.ExternalID, "disabled in directory")

@@ -145,6 +145,12 @@ func TestDiff(t *testing.T) {
 			}},
 		},
 		{
+			name:      "ReportsAnEmailTheAPICannotChange",
+			want:      sync.Snapshot{Users: []sync.User{user("u1", "alice.new@example.com")}},
+			have:      sync.OrgState{Members: []sync.Member{confirmed("m1", "alice@example.com", "u1")}},
+			wantNotes: []string{"email_changed"},
+		},
+		{
 			name:      "LeavesEmailConflictAlone",
 			want:      sync.Snapshot{Users: []sync.User{user("new-id", "alice@example.com")}},
 			have:      sync.OrgState{Members: []sync.Member{confirmed("m1", "alice@example.com", "old-id")}},
