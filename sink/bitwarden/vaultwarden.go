@@ -35,6 +35,11 @@ var _ sync.StatelessSink = (*Sink)(nil)
 var ErrCannotRead = errors.New("bitwarden: mode: import: the organization cannot be read " +
 	"(Vaultwarden offers only the import endpoint); dirbridge works from its ledger")
 
+// vwMaxEntryBytes is the largest entry sent: Vaultwarden reads at most 20 MB
+// of JSON a request (Rocket's "json" limit in its main.rs) and answers 413
+// above it. Requests hold at most maxImportBytes, bar one group alone.
+const vwMaxEntryBytes = 20<<20 - 1<<10
+
 // ledgerIDPrefix starts the ids sync.Ledger.OrgState gives the members and
 // groups it remembers: "ledger:<external id>".
 const ledgerIDPrefix = "ledger:"
@@ -224,6 +229,10 @@ func (p *importPlan) addGroup(g *importGroupEntry) {
 		members = []string{} // created, and empty in the directory
 	}
 	raw, err := json.Marshal(importGroup{Name: g.name, ExternalID: g.ext, MemberExternalIDs: members})
+	if err == nil && len(raw) > vwMaxEntryBytes {
+		err = fmt.Errorf("bitwarden: the group's %d members make %d MB of JSON, more than the 20 MB "+
+			"Vaultwarden reads in one request", len(members), len(raw)>>20)
+	}
 	if err != nil {
 		for _, i := range g.ops {
 			p.failed[i] = err

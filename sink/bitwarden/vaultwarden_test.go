@@ -400,3 +400,18 @@ func TestAPIMode_OnVaultwardenSaysToUseImportMode(t *testing.T) {
 		t.Errorf("read on after the members list failed")
 	}
 }
+
+func TestImportMode_RefusesAGroupLargerThanVaultwardenReads(t *testing.T) {
+	e := newVaultwarden(t, true)
+	huge := make([]string, 700_000)
+	for i := range huge {
+		huge[i] = fmt.Sprintf("uid=user%07d,ou=people,dc=example", i) // 34 bytes: 25 MB in all
+	}
+	errs := e.applyImport(vwSetMembers("g9", "Everyone", huge...), vwInvite("a@example.com", "a"))
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "more than the 20 MB Vaultwarden reads in one request") {
+		t.Fatalf("errors %v, want the huge group refused", errs)
+	}
+	if n := len(e.importBodies()); n != 1 {
+		t.Errorf("%d import requests, want 1 (the invite)", n)
+	}
+}
