@@ -36,7 +36,7 @@
 // sink implements sync.StatelessSink: State cannot read the organization,
 // the Syncer plans against the members and groups its ledger remembers, and
 // ApplyBulk sends every operation through the import, in one request (split
-// from 2,000 members or groups): invites and restorations as members with
+// from 500 members or 2,000 groups): invites and restorations as members with
 // deleted: false, revocations with deleted: true (Vaultwarden matches by
 // email and revokes), and, with vaultwarden_groups (the server's
 // ORG_GROUPS_ENABLED), groups with their whole membership. Vaultwarden

@@ -18,7 +18,8 @@ import (
 // group can be read, so the sink is a sync.StatelessSink. The Syncer plans
 // against the organization its ledger remembers and hands every operation
 // to ApplyBulk, which sends the desired state of the members and groups the
-// plan touches as Vaultwarden reads an import:
+// plan touches as Vaultwarden reads an import, in one request unless there
+// are more than 500 members:
 //
 //	invite, restore     {email, externalId, deleted: false}  matched by email: invited, or restored and re-keyed
 //	revoke              {email, externalId, deleted: true}   matched by email: revoked (the last owner never)
@@ -34,6 +35,14 @@ var _ sync.StatelessSink = (*Sink)(nil)
 // organization cannot be read, and every change goes through ApplyBulk.
 var ErrCannotRead = errors.New("bitwarden: mode: import: the organization cannot be read " +
 	"(Vaultwarden offers only the import endpoint); dirbridge works from its ledger")
+
+// vwMaxMembers is the most member entries in one request. Vaultwarden has
+// no cap, but handles an import entry by entry and, when it mails
+// invitations, sends each one before it moves on: 500 invites at a tenth of
+// a second each fit in one attempt of the default 60s timeout. (A request
+// that times out is sent again, and Vaultwarden skips the members it has
+// already added, but the attempt's work is lost.)
+const vwMaxMembers = 500
 
 // vwMaxEntryBytes is the largest entry sent: Vaultwarden reads at most 20 MB
 // of JSON a request (Rocket's "json" limit in its main.rs) and answers 413
@@ -268,8 +277,8 @@ func (b vwBatch) ops() []int {
 }
 
 // batches packs the entries into requests: usually one; the members first
-// and then the groups when there are more than 2,000 of either, or more
-// than a few megabytes. Vaultwarden handles a request's members before its
+// and then the groups when there are more than 500 members or 2,000
+// groups, or more than a few megabytes. Vaultwarden handles a request's members before its
 // groups, so every group finds the members the requests before it, and its
 // own, brought in.
 func (p *importPlan) batches() []vwBatch {
@@ -277,7 +286,7 @@ func (p *importPlan) batches() []vwBatch {
 	var cur vwBatch
 	add := func(e importEntry, group bool) {
 		full := cur.bytes+len(e.raw) > maxImportBytes || cur.ids+e.ids > maxImportMemberIDs ||
-			(!group && len(cur.members) == maxImportMembers) || (group && len(cur.groups) == maxImportGroups)
+			(!group && len(cur.members) == vwMaxMembers) || (group && len(cur.groups) == maxImportGroups)
 		if full && len(cur.members)+len(cur.groups) > 0 {
 			out = append(out, cur)
 			cur = vwBatch{}

@@ -269,8 +269,8 @@ func TestImportMode_RefusesWhatTheImportCannotDo(t *testing.T) {
 
 func TestImportMode_BatchesLargeImports(t *testing.T) {
 	e := newVaultwarden(t, true)
-	ops := invites(4500)
-	ops = append(ops, vwSetMembers("g1", "Engineering", "n0", "n4499"), vwSetMembers("g2", "Ops", "n1"))
+	ops := invites(1100)
+	ops = append(ops, vwSetMembers("g1", "Engineering", "n0", "n1099"), vwSetMembers("g2", "Ops", "n1"))
 	noErrors(t, e.applyImport(ops...))
 	type sizes struct{ Members, Groups int }
 	var got []sizes
@@ -281,20 +281,20 @@ func TestImportMode_BatchesLargeImports(t *testing.T) {
 		}
 		got = append(got, sizes{len(req.Members), len(req.Groups)})
 	}
-	if diff := cmp.Diff([]sizes{{2000, 0}, {2000, 0}, {500, 2}}, got); diff != "" {
+	if diff := cmp.Diff([]sizes{{500, 0}, {500, 0}, {100, 2}}, got); diff != "" {
 		t.Errorf("entries per request (-want +got):\n%s", diff)
 	}
 	byExt := map[string]bwemu.Member{}
 	for _, m := range e.emu.Dump().Members {
 		byExt[m.ExternalID] = m
 	}
-	for i := range 4500 {
+	for i := range 1100 {
 		if m := byExt[fmt.Sprintf("n%d", i)]; m.Email != fmt.Sprintf("new%d@example.com", i) {
 			t.Fatalf("member n%d = %+v, want new%d@example.com", i, m, i)
 		}
 	}
 	g := e.groupsByExternalID("g1")[0]
-	if want := sorted([]string{byExt["n0"].ID, byExt["n4499"].ID}); !cmp.Equal(sorted(g.MemberIDs), want) {
+	if want := sorted([]string{byExt["n0"].ID, byExt["n1099"].ID}); !cmp.Equal(sorted(g.MemberIDs), want) {
 		t.Errorf("g1 members %v, want %v: a group must find members imported by an earlier request", g.MemberIDs, want)
 	}
 }
@@ -312,15 +312,15 @@ func TestImportMode_FailedRequestFailsItsOperations(t *testing.T) {
 	// invitation; the second goes through.
 	e.emu.AddFault(bwemu.Fault{Method: "POST", Path: "/api/public/organization/import", Status: 400,
 		Body: vwErrorBody("Error sending invite: SMTP error"), Count: 1})
-	errs := e.applyImport(invites(2100)...)
-	if len(errs) != 2000 {
-		t.Fatalf("%d failed operations, want the first request's 2000", len(errs))
+	errs := e.applyImport(invites(600)...)
+	if len(errs) != 500 {
+		t.Fatalf("%d failed operations, want the first request's 500", len(errs))
 	}
 	want := "invite new0@example.com: import request 1 of 2: bitwarden: POST /public/organization/import: 400 Error sending invite: SMTP error"
 	if got := errs[0].Error(); got != want {
 		t.Errorf("error = %q\nwant    %q", got, want)
 	}
-	if _, ok := e.memberByEmail("new2099@example.com"); !ok {
+	if _, ok := e.memberByEmail("new599@example.com"); !ok {
 		t.Error("the second request's members were not imported")
 	}
 
