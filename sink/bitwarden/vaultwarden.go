@@ -88,7 +88,9 @@ type importPlan struct {
 	members []importEntry
 	groups  []importEntry
 	// unsent are the group operations answered as done without a request:
-	// every group operation without vaultwarden_groups, and renames.
+	// every group operation without vaultwarden_groups, and the renames of
+	// groups with no other change. renames are all the renames, sent or
+	// not: Vaultwarden applies none.
 	unsent  []int
 	renames []int
 }
