@@ -14,6 +14,9 @@ import (
 // effect (an invite already sent, a member already revoked or gone, a group
 // already created) succeeds without acting again.
 func (s *Sink) Apply(ctx context.Context, op sync.Op) error {
+	if s.Stateless() {
+		return fmt.Errorf("%s %s: %w; every change goes through ApplyBulk", op.Action, subject(op), ErrCannotRead)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bitwarden: %s %s: %w", op.Action, op.Subject(), err)
 	}

@@ -36,6 +36,9 @@ var _ sync.BulkSink = (*Sink)(nil)
 // with the server's message, unless the read-back finds them done anyway;
 // the other requests still go.
 //
+// In import mode (Vaultwarden) it sends every operation through the import
+// instead, and cannot read back: see vaultwarden.go.
+//
 // ApplyBulk is safe to retry: the import skips members that already exist
 // and writes nothing for a group whose name and members are unchanged. On
 // an organization where the import would fail outright (two members or
@@ -44,6 +47,9 @@ var _ sync.BulkSink = (*Sink)(nil)
 func (s *Sink) ApplyBulk(ctx context.Context, ops []sync.Op) []sync.OpError {
 	if len(ops) == 0 {
 		return nil
+	}
+	if s.Stateless() {
+		return s.applyImport(ctx, ops)
 	}
 	start := time.Now()
 	b := newBulkPlan(ops)
@@ -218,10 +224,14 @@ func (b *bulkPlan) failRest(err error) {
 
 // opErrors returns the failed operations, in order, each error naming its
 // operation as Apply's do.
-func (b *bulkPlan) opErrors() []sync.OpError {
+func (b *bulkPlan) opErrors() []sync.OpError { return opErrorsOf(b.ops, b.failed) }
+
+// opErrorsOf returns the operations that failed, by index in ops, in order,
+// each error naming its operation as Apply's do.
+func opErrorsOf(ops []sync.Op, failed map[int]error) []sync.OpError {
 	var out []sync.OpError
-	for i, op := range b.ops {
-		if err := b.failed[i]; err != nil {
+	for i, op := range ops {
+		if err := failed[i]; err != nil {
 			out = append(out, sync.OpError{Op: op, Err: fmt.Errorf("%s %s: %w", op.Action, subject(op), err)})
 		}
 	}

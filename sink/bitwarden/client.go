@@ -118,7 +118,10 @@ func readAPIError(resp *http.Response, method, path string) *APIError {
 	e := &APIError{Method: method, Path: path, Status: resp.StatusCode}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	var env errorResponse
-	if len(bytes.TrimSpace(b)) > 0 && json.Unmarshal(b, &env) == nil {
+	var catcher rocketError
+	switch {
+	case len(bytes.TrimSpace(b)) == 0:
+	case json.Unmarshal(b, &env) == nil:
 		e.Message = env.Message
 		if e.Message == "" {
 			e.Message = strings.TrimSpace(env.Error + " " + env.ErrorDescription)
@@ -130,6 +133,12 @@ func readAPIError(resp *http.Response, method, path string) *APIError {
 		if len(e.Errors) == 0 {
 			e.Errors = env.ValidationErrors
 		}
+		// Vaultwarden repeats its message as the one validation error.
+		if msgs := e.Errors[""]; len(e.Errors) == 1 && len(msgs) == 1 && msgs[0] == e.Message {
+			e.Errors = nil
+		}
+	case json.Unmarshal(b, &catcher) == nil:
+		e.Message = catcher.Error.Description
 	}
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)

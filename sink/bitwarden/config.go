@@ -60,6 +60,16 @@ type Config struct {
 	// BulkThreshold is the number of invites from which bulk: auto uses the
 	// import endpoint. Default 100.
 	BulkThreshold int `yaml:"bulk_threshold"`
+	// Mode is how dirbridge reaches the organization: "api" reads and
+	// changes it through the Public API; "import" is for Vaultwarden, which
+	// offers only the import endpoint: the organization cannot be read, so
+	// dirbridge plans from its ledger and sends every change through
+	// POST /public/organization/import. Default "api".
+	Mode string `yaml:"mode"`
+	// VaultwardenGroups says, in import mode, that the Vaultwarden server
+	// runs with ORG_GROUPS_ENABLED=true. Vaultwarden ignores the groups of
+	// an import without it, so dirbridge then sends none. Default false.
+	VaultwardenGroups bool `yaml:"vaultwarden_groups"`
 }
 
 // RateLimit paces POST, PUT and DELETE requests per verb and concrete path,
@@ -90,6 +100,12 @@ type SCIMConfig struct {
 	APIKeyFile string `yaml:"api_key_file"`
 }
 
+// The values of Mode.
+const (
+	ModeAPI    = "api"
+	ModeImport = "import"
+)
+
 // The values of LegacyRevoke.
 const (
 	LegacyRevokeFail   = "fail"
@@ -104,6 +120,7 @@ func DefaultConfig() Config {
 		LegacyRevoke:  LegacyRevokeFail,
 		Bulk:          string(sync.BulkAuto),
 		BulkThreshold: 100,
+		Mode:          ModeAPI,
 	}
 }
 
@@ -168,8 +185,43 @@ func (c Config) Validate() []string {
 	if c.BulkThreshold < 1 {
 		add("bulk_threshold", "must be at least 1")
 	}
+	errs = append(errs, c.validateMode()...)
 	return append(errs, c.SCIM.validate()...)
 }
+
+// validateMode checks mode and the keys that depend on it.
+func (c Config) validateMode() []string {
+	switch c.Mode {
+	case ModeAPI:
+		if c.VaultwardenGroups {
+			return []string{"vaultwarden_groups: applies only with mode: import (Vaultwarden)"}
+		}
+		return nil
+	case ModeImport:
+	default:
+		return []string{fmt.Sprintf("mode: must be %q or %q, got %q", ModeAPI, ModeImport, c.Mode)}
+	}
+	var errs []string
+	if c.Cloud != "" {
+		errs = append(errs, "mode: import is for Vaultwarden; Bitwarden's cloud has the full Public API (use mode: api)")
+	}
+	if c.SCIM.URL != "" || c.SCIM.APIKey != "" || c.SCIM.APIKeyFile != "" {
+		errs = append(errs, "scim.url: Vaultwarden has no SCIM to ask; leave scim.url and scim.api_key unset with mode: import")
+	}
+	if c.Bulk == string(sync.BulkNever) {
+		errs = append(errs, "bulk: must not be never with mode: import, which sends every change through the import endpoint")
+	}
+	return errs
+}
+
+// importMode reports whether the organization is reached only through the
+// import endpoint (Vaultwarden).
+func (c Config) importMode() bool { return c.Mode == ModeImport }
+
+// SyncsGroups reports whether the organization's groups are synced: always
+// in api mode; in import mode only with vaultwarden_groups, since
+// Vaultwarden otherwise ignores them.
+func (c Config) SyncsGroups() bool { return !c.importMode() || c.VaultwardenGroups }
 
 // validateLocation checks that exactly one of server, cloud and
 // api_url+identity_url is given, and well formed.

@@ -100,7 +100,22 @@ func TestValidate(t *testing.T) {
 			`legacy_revoke: must be "fail" or "remove", got ""`,
 			`bulk: must be "auto", "always" or "never", got ""`,
 			"bulk_threshold: must be at least 1",
+			`mode: must be "api" or "import", got ""`,
 		}},
+		{"ImportMode", func(c *Config) { c.Mode = ModeImport }, nil},
+		{"ImportModeWithGroups", func(c *Config) { c.Mode, c.VaultwardenGroups = ModeImport, true }, nil},
+		{"ImportModeSCIMAsserted", func(c *Config) { c.Mode, c.SCIM.Enabled = ModeImport, true }, nil},
+		{"BadMode", func(c *Config) { c.Mode = "vaultwarden" },
+			[]string{`mode: must be "api" or "import", got "vaultwarden"`}},
+		{"VaultwardenGroupsInAPIMode", func(c *Config) { c.VaultwardenGroups = true },
+			[]string{"vaultwarden_groups: applies only with mode: import (Vaultwarden)"}},
+		{"ImportModeOnTheCloud", func(c *Config) { c.Mode, c.Server, c.Cloud = ModeImport, "", "eu" },
+			[]string{"mode: import is for Vaultwarden; Bitwarden's cloud has the full Public API (use mode: api)"}},
+		{"ImportModeAsksSCIM", func(c *Config) {
+			c.Mode, c.SCIM = ModeImport, SCIMConfig{URL: "https://vault.example.com/scim/v2/" + testOrg, APIKey: "k"}
+		}, []string{"scim.url: Vaultwarden has no SCIM to ask; leave scim.url and scim.api_key unset with mode: import"}},
+		{"ImportModeBulkNever", func(c *Config) { c.Mode, c.Bulk = ModeImport, "never" },
+			[]string{"bulk: must not be never with mode: import, which sends every change through the import endpoint"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

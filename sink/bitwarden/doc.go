@@ -32,6 +32,18 @@
 // counts as done, and a group create that failed is looked for before it is
 // sent again.
 //
+// Vaultwarden offers only the import endpoint, so with mode: import the
+// sink implements sync.StatelessSink: State cannot read the organization,
+// the Syncer plans against the members and groups its ledger remembers, and
+// ApplyBulk sends every operation through the import, in one request (split
+// from 500 members or 2,000 groups): invites and restorations as members with
+// deleted: false, revocations with deleted: true (Vaultwarden matches by
+// email and revokes), and, with vaultwarden_groups (the server's
+// ORG_GROUPS_ENABLED), groups with their whole membership. Vaultwarden
+// neither removes members nor deletes or renames groups through the
+// import, and answers nothing to read back: a 200 means the request's
+// operations took effect.
+//
 // All requests go through sync/httpclient's retry policy. Writes are paced
 // on the client side per verb and path, as the cloud counts them, so that a
 // large plan runs at the server's limit without a storm of 429 answers. The
@@ -57,6 +69,10 @@
 //	    per_second: 0             # on the cloud, off on a self-hosted server
 //	    per_minute: 0
 //	  legacy_revoke: fail         # on servers before 2026.2.0: fail | remove
+//	  bulk: auto                  # invites, new groups, memberships through the import: auto | always | never
+//	  bulk_threshold: 100         # invites from which bulk: auto uses the import
+//	  mode: api                   # api | import (Vaultwarden: import endpoint only; plans from the ledger)
+//	  vaultwarden_groups: false   # import mode: the server has ORG_GROUPS_ENABLED=true (else groups are not sent)
 //	  scim:                       # refuse to sync an organization SCIM provisions
 //	    enabled: false            # true: SCIM is on, do not sync
 //	    url: ""                   # e.g. https://scim.bitwarden.com/v2/<organization_id>

@@ -16,13 +16,13 @@ import (
 //   - with scim.url and an API key, it asks SCIM for one user: 200 means
 //     on; 401 means off (or a stale key), with a warning; any other answer,
 //     or none, is an error, so that the run fails closed;
-//   - otherwise, no.
+//   - otherwise, and always in import mode (Vaultwarden has no SCIM), no.
 func (s *Sink) SCIMEnabled(ctx context.Context) (bool, error) {
 	c := s.cfg.SCIM
 	if c.Enabled {
 		return true, nil
 	}
-	if c.URL == "" || s.scimKey == "" {
+	if c.URL == "" || s.scimKey == "" || s.Stateless() {
 		return false, nil
 	}
 	target := strings.TrimRight(c.URL, "/") + "/users?startIndex=1&count=1"

@@ -20,8 +20,12 @@ type subscription struct {
 // Seats reads the organization's seats from its subscription (GET
 // /public/organization/subscription), for the seat preflight. Only
 // Bitwarden's cloud has that endpoint; a self-hosted server answers 404 (or
-// 400), and then the seats are unknown and no preflight is made.
+// 400), and then the seats are unknown and no preflight is made. In import
+// mode (Vaultwarden, which counts no seats) it asks nothing.
 func (s *Sink) Seats(ctx context.Context) (sync.Seats, error) {
+	if s.Stateless() {
+		return sync.Seats{}, nil
+	}
 	var sub subscription
 	err := s.do(ctx, http.MethodGet, "/public/organization/subscription", nil, &sub)
 	switch {

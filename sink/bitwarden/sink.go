@@ -15,8 +15,9 @@ import (
 	"github.com/dirbridge/dirbridge/sync/secret"
 )
 
-// Sink reads and changes one Bitwarden organization through the Public API.
-// It is safe for concurrent use.
+// Sink reads and changes one Bitwarden organization through the Public API
+// or, in import mode, changes a Vaultwarden organization through its import
+// endpoint. It is safe for concurrent use.
 type Sink struct {
 	cfg         Config
 	apiURL      string
@@ -80,8 +81,12 @@ func New(cfg Config, logger *slog.Logger) (*Sink, error) {
 func (s *Sink) APIURL() string { return s.apiURL }
 
 // Check logs in and reads the member and group lists, for `dirbridge
-// validate`. It returns a one-line summary.
+// validate`. It returns a one-line summary. In import mode, where nothing
+// can be read, it sends an empty import instead, which changes nothing.
 func (s *Sink) Check(ctx context.Context) (string, error) {
+	if s.Stateless() {
+		return s.checkImport(ctx)
+	}
 	members, err := s.listMembers(ctx)
 	if err != nil {
 		return "", err

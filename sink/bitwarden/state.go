@@ -13,8 +13,12 @@ import (
 
 // State reads the organization: every member, every group, and the member
 // ids of every group that has an external id (read Concurrency at a time).
-// It also refreshes the index Apply resolves external ids with.
+// It also refreshes the index Apply resolves external ids with. In import
+// mode it returns ErrCannotRead: the Syncer plans from its ledger instead.
 func (s *Sink) State(ctx context.Context) (sync.OrgState, error) {
+	if s.Stateless() {
+		return sync.OrgState{}, ErrCannotRead
+	}
 	members, err := s.listMembers(ctx)
 	if err != nil {
 		return sync.OrgState{}, err
@@ -83,7 +87,7 @@ func (s *Sink) list(ctx context.Context, path string, out interface{ continuatio
 	err := s.do(ctx, http.MethodGet, path, nil, out)
 	if isNotFound(err) {
 		return fmt.Errorf("%w (the server has no %s: Vaultwarden implements only the import endpoint "+
-			"of the Public API)", err, path)
+			"of the Public API; set bitwarden.mode: import for it)", err, path)
 	}
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package bitwarden
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -75,7 +76,12 @@ func (s *Sink) login(ctx context.Context) (token, error) {
 	}
 	defer drain(resp)
 	if resp.StatusCode != http.StatusOK {
-		return token{}, loginError(readAPIError(resp, http.MethodPost, "/connect/token"), tokenURL)
+		err := loginError(readAPIError(resp, http.MethodPost, "/connect/token"), tokenURL)
+		if s.Stateless() && errors.Is(err, ErrUnauthorized) {
+			err = fmt.Errorf("%w (Vaultwarden has an organization API key only once an owner has viewed it "+
+				"in the web vault's organization settings)", err)
+		}
+		return token{}, err
 	}
 	var tr tokenResponse
 	if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil {

@@ -194,6 +194,17 @@ type errorResponse struct {
 	Detail           string              `json:"detail"` // SCIM
 }
 
+// rocketError is the body of Vaultwarden's default error pages (Rocket's
+// catchers), such as a 404 for a route it does not have:
+// {"error":{"code":404,"reason":"Not Found","description":"..."}}.
+type rocketError struct {
+	Error struct {
+		Code        int    `json:"code"`
+		Reason      string `json:"reason"`
+		Description string `json:"description"`
+	} `json:"error"`
+}
+
 // tokenResponse is the identity service's answer to a client-credentials
 // grant.
 type tokenResponse struct {
