@@ -43,6 +43,7 @@ func (d *differ) groups() {
 			d.removals = append(d.removals, len(d.plan.Ops)+oi)
 		}
 		d.plan.Ops = append(d.plan.Ops, p.ops...)
+		d.plan.Notes = append(d.plan.Notes, p.notes...)
 		d.plan.ManagedMemberships += p.memberships
 	}
 	for i := range d.have.Groups {
@@ -64,8 +65,9 @@ func (d *differ) groups() {
 
 // groupPlanner plans the directory groups of one worker.
 type groupPlanner struct {
-	d   *differ
-	ops []Op
+	d     *differ
+	ops   []Op
+	notes []Note
 	// removals are the positions in ops of the membership changes that take
 	// members out.
 	removals    []int
@@ -90,7 +92,12 @@ func (p *groupPlanner) group(gi int, orgByExt map[string]int32) {
 		return
 	}
 	og := &d.have.Groups[oi]
-	if og.Name != g.Name {
+	switch {
+	case og.Name == g.Name:
+	case d.opt.ImportOnly:
+		p.notes = append(p.notes, Note{Kind: "group_not_renamed", Subject: og.Name,
+			Message: fmt.Sprintf("renamed %q in the directory, but the import endpoint cannot rename groups; rename it by hand", g.Name)})
+	default:
 		p.op(Op{Action: ActionUpdateGroup, GroupID: og.ID, ExternalID: g.ExternalID, Name: g.Name, OldName: og.Name, Reason: "renamed in directory"})
 	}
 	p.memberships += len(og.MemberIDs)

@@ -221,7 +221,15 @@ func (l *Ledger) updateGroups(want Snapshot, have OrgState, done []Op, now time.
 		case ActionDeleteGroup:
 			delete(groups, op.ExternalID)
 		case ActionSetGroupMembers:
-			memberships[op.ExternalID] = op.Members
+			// The members a guard kept stay in the group too.
+			members := slices.Clone(op.Members)
+			for _, id := range op.KeepIDs {
+				if ext, ok := ExternalIDOfLedgerID(id); ok {
+					members = append(members, ext)
+				}
+			}
+			slices.Sort(members)
+			memberships[op.ExternalID] = slices.Compact(members)
 		}
 	}
 	wantGroups := make(map[string]bool, len(want.Groups))
@@ -245,7 +253,7 @@ func (l *Ledger) updateGroups(want Snapshot, have OrgState, done []Op, now time.
 		}
 		entry.Name = name
 		if m, ok := memberships[ext]; ok && up.KeepMemberships {
-			entry.Members = slices.Clone(m)
+			entry.Members = m
 		} else if !up.KeepMemberships {
 			entry.Members = nil
 		}
@@ -257,9 +265,17 @@ func (l *Ledger) updateGroups(want Snapshot, have OrgState, done []Op, now time.
 	return changed
 }
 
-// ledgerID is the organization id the ledger's synthesized state gives a
-// member or group: the organization's own ids are unknown.
-func ledgerID(ext string) string { return "ledger:" + ext }
+// LedgerIDPrefix starts the ids that Ledger.OrgState gives members and
+// groups, whose organization ids are unknown: "ledger:" and the external id.
+const LedgerIDPrefix = "ledger:"
+
+func ledgerID(ext string) string { return LedgerIDPrefix + ext }
+
+// ExternalIDOfLedgerID returns the external id behind an id Ledger.OrgState
+// made, and false for any other id.
+func ExternalIDOfLedgerID(id string) (string, bool) {
+	return strings.CutPrefix(id, LedgerIDPrefix)
+}
 
 // OrgState returns the organization as the ledger remembers it, for a sink
 // that cannot read it (Vaultwarden): every managed member, revoked or not,

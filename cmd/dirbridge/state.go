@@ -48,7 +48,7 @@ func resolveStateDir(flag string, cfg *Config, getenv func(string) (string, bool
 // loadLedger reads the ledger. A missing or corrupt one gives an empty
 // ledger, which owns only what the directory yields: losing the state never
 // causes deletions. A corrupt file is kept aside for inspection.
-func loadLedger(dir *statedir.Dir, logger *slog.Logger) *sync.Ledger {
+func loadLedger(dir *statedir.Dir, logger *slog.Logger, stateless bool) *sync.Ledger {
 	l := sync.NewLedger()
 	err := dir.Load(ledgerFile, l)
 	switch {
@@ -60,6 +60,9 @@ func loadLedger(dir *statedir.Dir, logger *slog.Logger) *sync.Ledger {
 			l.Groups = map[string]sync.LedgerGroup{}
 		}
 		return l
+	case errors.Is(err, statedir.ErrNotExist) && stateless:
+		logger.Warn("no ledger yet (a first run, or the state was lost): the organization cannot be read in import mode, "+
+			"so dirbridge sends every active directory user and can revoke only those it sends from now on", "state_dir", dir.Path())
 	case errors.Is(err, statedir.ErrNotExist):
 		logger.Info("no ledger yet (a first run, or the state was lost): building it from the live organization; "+
 			"dirbridge manages what the directory yields and leaves other members alone", "state_dir", dir.Path())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dirbridge/dirbridge/sink/bitwarden"
 	"github.com/dirbridge/dirbridge/sync"
 )
 
@@ -25,6 +26,10 @@ func (m *Main) runValidate(ctx context.Context, args []string) error {
 		return err
 	}
 	sink, src := a.sink, a.src
+	if cfg.Bitwarden.Mode == bitwarden.ModeImport && len(cfg.Protect.Emails) == 0 {
+		fmt.Fprintln(m.Stdout, "warning: in import mode dirbridge cannot see roles, so protect.roles does not apply; "+
+			"list the owners and admins your directory yields in protect.emails")
+	}
 	var errs []error
 	if msg, err := src.Check(ctx); err != nil {
 		fmt.Fprintf(m.Stdout, "source %s: FAILED: %v\n", cfg.Source.Type, err)

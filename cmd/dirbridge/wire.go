@@ -38,6 +38,9 @@ func newApp(cfg *Config, logger *slog.Logger, stateDir string) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !cfg.Bitwarden.SyncsGroups() {
+		src = groupless{src, logger}
+	}
 	notifier, err := alert.New(cfg.Alerts, logger)
 	if err != nil {
 		return nil, err
@@ -70,7 +73,7 @@ func (a *app) lock() (unlock func() error, err error) {
 // it is a dry run, saves the new ledger and the run's summary there.
 func (a *app) runOnce(ctx context.Context, ro sync.RunOptions) (*sync.Result, error) {
 	ro.Scope = scopeFingerprint(a.cfg)
-	ro.Ledger = loadLedger(a.state, a.logger)
+	ro.Ledger = loadLedger(a.state, a.logger, a.cfg.Bitwarden.Mode == bitwarden.ModeImport)
 	res, err := a.syncer.Run(ctx, ro)
 	if a.observe != nil && !ro.DryRun {
 		a.observe(res, err)
@@ -103,4 +106,23 @@ func (a *app) alert(ctx context.Context, res *sync.Result) {
 	if err := a.alerts.Send(ctx, alert.FromResult(res, a.cfg.Bitwarden.OrganizationID, a.cfg.Source.Type)); err != nil {
 		a.logger.Error("could not send the alert", "err", err)
 	}
+}
+
+// groupless leaves the directory's groups out, for an organization that
+// cannot hold them (Vaultwarden without ORG_GROUPS_ENABLED): the plan then
+// shows no group changes, and the ledger records no groups until they can be
+// synced.
+type groupless struct {
+	source
+	logger *slog.Logger
+}
+
+func (g groupless) Snapshot(ctx context.Context) (sync.Snapshot, error) {
+	snap, err := g.source.Snapshot(ctx)
+	if n := len(snap.Groups); n > 0 {
+		g.logger.Warn("groups are not synced: Vaultwarden ignores imported groups unless ORG_GROUPS_ENABLED=true; "+
+			"set it and bitwarden.vaultwarden_groups: true to sync them", "directory_groups", n)
+		snap.Groups = nil
+	}
+	return snap, err
 }

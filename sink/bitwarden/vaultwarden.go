@@ -49,10 +49,6 @@ const vwMaxMembers = 500
 // above it. Requests hold at most maxImportBytes, bar one group alone.
 const vwMaxEntryBytes = 20<<20 - 1<<10
 
-// ledgerIDPrefix starts the ids sync.Ledger.OrgState gives the members and
-// groups it remembers: "ledger:<external id>".
-const ledgerIDPrefix = "ledger:"
-
 // Stateless reports whether the organization cannot be read: true in
 // import mode.
 func (s *Sink) Stateless() bool { return s.cfg.importMode() }
@@ -199,7 +195,7 @@ func (g *importGroupEntry) add(op sync.Op) error {
 		}
 		members := slices.Clone(op.Members)
 		for _, id := range op.KeepIDs {
-			ext, ok := strings.CutPrefix(id, ledgerIDPrefix)
+			ext, ok := sync.ExternalIDOfLedgerID(id)
 			if !ok || ext == "" {
 				return fmt.Errorf("bitwarden: %s keeps member %s, which the import cannot name by external id", op.Action, id)
 			}

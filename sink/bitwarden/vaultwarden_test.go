@@ -60,11 +60,11 @@ func (e *env) importBodies() []string {
 // Ops as the Syncer hands them over in import mode: members and groups are
 // known by their ledger ids.
 func vwRevoke(email, ext string) sync.Op {
-	return sync.Op{Action: sync.ActionRevoke, MemberID: "ledger:" + ext, Email: email, ExternalID: ext}
+	return sync.Op{Action: sync.ActionRevoke, MemberID: sync.LedgerIDPrefix + ext, Email: email, ExternalID: ext}
 }
 
 func vwRestore(email, ext string) sync.Op {
-	return sync.Op{Action: sync.ActionRestore, MemberID: "ledger:" + ext, Email: email, ExternalID: ext}
+	return sync.Op{Action: sync.ActionRestore, MemberID: sync.LedgerIDPrefix + ext, Email: email, ExternalID: ext}
 }
 
 func vwInvite(email, ext string) sync.Op {
@@ -72,7 +72,7 @@ func vwInvite(email, ext string) sync.Op {
 }
 
 func vwSetMembers(ext, name string, members ...string) sync.Op {
-	return sync.Op{Action: sync.ActionSetGroupMembers, GroupID: "ledger:" + ext, ExternalID: ext, Name: name, Members: members}
+	return sync.Op{Action: sync.ActionSetGroupMembers, GroupID: sync.LedgerIDPrefix + ext, ExternalID: ext, Name: name, Members: members}
 }
 
 func TestImportMode_IsStateless(t *testing.T) {
