@@ -1,7 +1,6 @@
 package bwemu
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -242,14 +241,4 @@ func errBody(msg string) string {
 // modelBody renders a model-state error with the given errors JSON.
 func modelBody(errors string) string {
 	return `{"object":"error","message":"The request's model state is invalid.","errors":` + errors + `}`
-}
-
-// compact re-encodes JSON without spaces, for comparisons.
-func compact(t *testing.T, s string) string {
-	t.Helper()
-	var b bytes.Buffer
-	if err := json.Compact(&b, []byte(s)); err != nil {
-		t.Fatalf("compact %q: %v", s, err)
-	}
-	return b.String()
 }
