@@ -24,7 +24,11 @@ import (
 //	invite, restore     {email, externalId, deleted: false}  matched by email: invited, or restored and re-keyed
 //	revoke              {email, externalId, deleted: true}   matched by email: revoked (the last owner never)
 //	create_group,       {name, externalId, memberExternalIds} with vaultwarden_groups only: created when new,
-//	set_group_members                                         membership replaced; never renamed
+//	set_group_members                                         membership replaced
+//
+// Renames and deletions of groups, links and removals have no import entry:
+// the plan reports them instead (sync.Options.ImportOnly), and ApplyBulk fails
+// any that arrive.
 //
 // Vaultwarden answers 200 with nothing to read back, so a 200 means every
 // operation of that request took effect.
@@ -83,19 +87,12 @@ type importPlan struct {
 	// never holds back a revocation; then restorations, then invites.
 	members []importEntry
 	groups  []importEntry
-	// unsent are the group operations answered as done without a request:
-	// every group operation without vaultwarden_groups, and the renames of
-	// groups with no other change. renames are all the renames, sent or
-	// not: Vaultwarden applies none.
-	unsent  []int
-	renames []int
 }
 
 // importGroupEntry gathers one group's operations.
 type importGroupEntry struct {
 	ext, name string
 	members   []string // desired member external ids; nil until an operation sets them
-	sent      bool     // a create_group or set_group_members: the entry goes
 	ops       []int
 }
 
@@ -135,9 +132,11 @@ func newImportPlan(ops []sync.Op, groups bool) *importPlan {
 			default:
 				invites = append(invites, i)
 			}
-		case sync.ActionCreateGroup, sync.ActionUpdateGroup, sync.ActionSetGroupMembers:
+		case sync.ActionCreateGroup, sync.ActionSetGroupMembers:
 			if !groups {
-				p.unsent = append(p.unsent, i)
+				// dirbridge leaves the groups out before planning then.
+				p.failed[i] = errors.New("bitwarden: groups are not synced to Vaultwarden: bitwarden.vaultwarden_groups is false " +
+					"(Vaultwarden ignores imported groups unless ORG_GROUPS_ENABLED=true)")
 				continue
 			}
 			g := byExt[op.ExternalID]
@@ -151,9 +150,6 @@ func newImportPlan(ops []sync.Op, groups bool) *importPlan {
 				continue
 			}
 			g.ops = append(g.ops, i)
-			if op.Action == sync.ActionUpdateGroup {
-				p.renames = append(p.renames, i)
-			}
 		default:
 			p.failed[i] = fmt.Errorf("bitwarden: mode: import cannot %s: Vaultwarden's import endpoint has no such change", op.Action)
 		}
@@ -186,10 +182,7 @@ func checkImportOp(op sync.Op) error {
 // set_group_members the desired members, including those a guard keeps
 // (Op.KeepIDs, which name members by their ledger ids).
 func (g *importGroupEntry) add(op sync.Op) error {
-	switch op.Action {
-	case sync.ActionCreateGroup:
-		g.sent = true
-	case sync.ActionSetGroupMembers:
+	if op.Action == sync.ActionSetGroupMembers {
 		if g.members != nil {
 			return fmt.Errorf("bitwarden: group %q has two %s operations in this run; left out", op.ExternalID, op.Action)
 		}
@@ -205,7 +198,6 @@ func (g *importGroupEntry) add(op sync.Op) error {
 		if g.members == nil {
 			g.members = []string{}
 		}
-		g.sent = true
 	}
 	g.name = op.Name // every operation carries the desired name
 	return nil
@@ -223,12 +215,10 @@ func (p *importPlan) addMember(i int) {
 	p.members = append(p.members, importEntry{raw: raw, ops: []int{i}})
 }
 
-// addGroup encodes a group entry. A group with only a rename is not sent:
-// its entry would replace the membership, and Vaultwarden would not rename
-// it anyway.
+// addGroup encodes a group entry; one whose every operation failed goes in
+// no request.
 func (p *importPlan) addGroup(g *importGroupEntry) {
-	if !g.sent {
-		p.unsent = append(p.unsent, g.ops...)
+	if len(g.ops) == 0 {
 		return
 	}
 	members := g.members
@@ -313,7 +303,6 @@ func (p *importPlan) batches() []vwBatch {
 func (s *Sink) applyImport(ctx context.Context, ops []sync.Op) []sync.OpError {
 	start := time.Now()
 	p := newImportPlan(ops, s.cfg.VaultwardenGroups)
-	s.warnUnsent(p)
 	batches := p.batches()
 	var abort error
 	for n, b := range batches {
@@ -343,25 +332,4 @@ func (s *Sink) applyImport(ctx context.Context, ops []sync.Op) []sync.OpError {
 	s.logger.Info("import sent", "operations", len(ops), "members", len(p.members), "groups", len(p.groups),
 		"requests", len(batches), "failed", len(errs), "duration", time.Since(start).Round(time.Millisecond).String())
 	return errs
-}
-
-// warnUnsent says which group operations were answered without being sent,
-// and why: one line for groups Vaultwarden would ignore, one per rename.
-func (s *Sink) warnUnsent(p *importPlan) {
-	if !s.cfg.VaultwardenGroups {
-		if n := len(p.unsent); n > 0 {
-			s.logger.Warn("groups are not synced to Vaultwarden: bitwarden.vaultwarden_groups is false, "+
-				"as Vaultwarden ignores imported groups unless ORG_GROUPS_ENABLED=true; "+
-				"set both to sync groups", "group_operations_skipped", n)
-		}
-		return
-	}
-	for _, i := range p.renames {
-		if p.failed[i] != nil {
-			continue
-		}
-		op := p.ops[i]
-		s.logger.Warn("Vaultwarden does not rename a group through the import; rename it by hand in the admin console",
-			"group", op.OldName, "new_name", op.Name, "external_id", op.ExternalID)
-	}
 }
